@@ -1,0 +1,37 @@
+# The two commands of the quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+WORKERS ?= 2
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test install translations bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed translations
+
+# Compiled message catalogues (.mo) are built, not committed.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d ledger/translations
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) ledger areas import
+	$(FLASK) ledger user ensure-admin
+	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/core.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

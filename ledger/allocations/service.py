@@ -1,0 +1,124 @@
+"""Allocation: resources moved from a fund to one household, lot by lot.
+
+Pooled resources are drawn first-in-first-out unless a source contribution is named, and
+each allocation line names the contribution it came from, so every đồng, bag and workday
+traces to a donor. The household's approved amount caps what it receives (invariant 4)
+unless a user allowed to override gives a reason.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..areas.service import within_clause
+from ..auth.models import User
+from ..auth.service import can, require, require_area
+from ..contributions.service import earmark_allows, receipt_numbers
+from ..database import transactional
+from ..extensions import db
+from ..funds.service import get_fund
+from ..households.models import STATUSES
+from ..households.service import allocated_value, get_household
+from ..journal.quantities import value_vnd
+from ..journal.resources import resource_from
+from ..journal.service import Leg, draw_lots, lock_ledger, record_transaction, reversal_legs, reversal_of
+from ..problems import Conflict, Forbidden, NotFound
+from ..text import clean_text
+from .models import Allocation, AllocationLine
+
+
+def get_allocation(allocation_id: int) -> Allocation:
+    allocation = db.session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound(_l("Unknown allocation %(id)s.", id=allocation_id))
+    return allocation
+
+
+@transactional
+def allocate_to_household(user: User, data: dict) -> Allocation:
+    require(user, "record")
+    lock_ledger()
+    fund = get_fund(data["fund_id"])
+    household = get_household(data["household_id"])
+    require_area(user, fund.area_code)
+    require_area(user, household.commune_code)
+    if STATUSES.index(household.status) < STATUSES.index("approved"):
+        raise Conflict(_l("The household is not approved yet."), errors={"household_id": [household.status]})
+    resource = resource_from(data, priced=False)
+    source_id = data.get("source_contribution_id")
+    if source_id is not None:
+        from ..contributions.service import get_contribution
+
+        named = get_contribution(source_id)
+        if not earmark_allows(named, household=household):
+            raise Conflict(_l("Contribution %(receipt)s is earmarked for another use.",
+                              receipt=named.receipt_number))
+    lots = draw_lots(fund.id, resource.commodity, resource.units, source_contribution_id=source_id,
+                     eligible=lambda c: earmark_allows(c, household=household))
+    # Each line is valued at its contribution's own unit value, rounded once, here.
+    lines = [(c, units, value_vnd(units, resource.kind, c.unit_price_vnd or 0)) for c, units in lots]
+    total_value = sum(v for _, _, v in lines)
+
+    override_reason = clean_text(data["override_reason"]) if data.get("override_reason") else None
+    after = allocated_value(household.id) + total_value
+    if after > household.approved_amount_vnd:
+        if override_reason is None:
+            raise Conflict(
+                _l("This would take the household to %(after)s đồng, over its approved %(approved)s đồng. "
+                   "An override needs a reason.", after=after, approved=household.approved_amount_vnd),
+                approved_amount_vnd=household.approved_amount_vnd, would_be_vnd=after)
+        if not can(user, "override"):
+            raise Forbidden(_l("Your role (%(role)s) may not allocate past the approved amount.", role=user.role))
+    else:
+        override_reason = None  # nothing to override: keep the record honest
+
+    legs, refs = [], {}
+    for contribution, units, _value in lines:
+        refs[contribution.id] = contribution.receipt_number
+        legs += [Leg(fund.account, resource.commodity, -units, contribution.id, fund.id),
+                 Leg(household.account, resource.commodity, units, contribution.id)]
+    public = {"allocation": {"fund": fund.code, "household": household.id, "commune": household.commune_code,
+                             "value_vnd": str(total_value), "override": override_reason is not None}}
+    txn = record_transaction("allocation", user.id, legs, public, contribution_refs=refs)
+    allocation = Allocation(fund_id=fund.id, household_id=household.id, kind=resource.kind,
+                            commodity=resource.commodity, units=resource.units, value_vnd=total_value,
+                            source_contribution_id=source_id, override_reason=override_reason,
+                            note=data.get("note"), txn_id=txn.id, created_by_id=user.id)
+    db.session.add(allocation)
+    db.session.flush()
+    db.session.add_all(AllocationLine(allocation_id=allocation.id, contribution_id=c.id, units=u, value_vnd=v)
+                       for c, u, v in lines)
+    db.session.flush()
+    db.session.refresh(allocation)
+    return allocation
+
+
+@transactional
+def reverse_allocation(user: User, allocation_id: int, reason: str) -> Allocation:
+    """Undo an allocation with a reason: its lots return to the fund they came from."""
+    require(user, "record")
+    lock_ledger()
+    allocation = get_allocation(allocation_id)
+    require_area(user, allocation.fund.area_code)
+    if reversal_of(allocation.txn_id) is not None:
+        raise Conflict(_l("This allocation is already reversed."))
+    record_transaction("reversal", user.id, reversal_legs(allocation.txn, {allocation.fund.account: allocation.fund_id}),
+                       {"allocation": {"fund": allocation.fund.code, "household": allocation.household_id}},
+                       contribution_refs=receipt_numbers(line.contribution_id for line in allocation.lines),
+                       reverses=allocation.txn, reason=clean_text(reason))
+    return allocation
+
+
+def list_allocations(user: User, filters: dict):
+    from ..funds.models import Fund
+
+    query = select(Allocation).join(Fund, Fund.id == Allocation.fund_id).order_by(Allocation.id)
+    if user.area_code:
+        query = query.where(within_clause(Fund.area_code, user.area_code))
+    for name in ("fund_id", "household_id", "kind"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Allocation, name) == filters[name])
+    if filters.get("contribution_id"):
+        query = query.where(Allocation.id.in_(select(AllocationLine.allocation_id).where(
+            AllocationLine.contribution_id == filters["contribution_id"])))
+    return query

@@ -1,0 +1,36 @@
+"""The API's door: a bearer token names the user; the role table says what it may do."""
+from __future__ import annotations
+
+import functools
+
+from flask import g, request
+from flask_babel import lazy_gettext as _l
+
+from ..problems import Unauthorized
+from .models import User
+from .service import require, user_for_token
+
+
+def current_user() -> User:
+    return g.ledger_user
+
+
+def token_required(action: str = "read"):
+    """Decorate an API view: 401 without a valid token, 403 when the role may not `action`."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+            if user is None:
+                raise Unauthorized(_l("Send a valid token: Authorization: Bearer <token>."))
+            require(user, action)
+            g.ledger_user = user
+            return view(*args, **kwargs)
+
+        wrapper._ledger_action = action  # read by the OpenAPI security marking
+        return wrapper
+
+    return decorator

@@ -1,0 +1,100 @@
+"""`flask --app wsgi ledger ...`: the commands an operator runs."""
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from .problems import LedgerError
+
+ledger_cli = AppGroup("ledger", help="Ledger administration.")
+areas_cli = AppGroup("areas", help="Administrative areas.")
+user_cli = AppGroup("user", help="Staff users.")
+ledger_cli.add_command(areas_cli)
+ledger_cli.add_command(user_cli)
+
+
+def _fail(err: LedgerError):
+    raise click.ClickException(str(err.detail))
+
+
+@areas_cli.command("import")
+def import_areas():
+    """Load provinces and communes (two-level, from 1 July 2025) from vietnam-provinces."""
+    from .areas.service import import_official_areas
+
+    provinces, communes = import_official_areas()
+    click.echo(f"added {provinces} provinces and {communes} communes")
+
+
+@areas_cli.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--type", "division_type", default="huyện", help="e.g. huyện, quận, xã, phường")
+@click.option("--parent", "parent_code", default=None, help="the parent area's code")
+@click.option("--current", is_flag=True, help="not a legacy unit")
+def add_area(code, name, division_type, parent_code, current):
+    """Add a legacy district or commune (for records of 2024 and before)."""
+    from .areas.service import add_area as add
+
+    try:
+        area = add(code, name, division_type, parent_code, legacy=not current)
+    except LedgerError as err:
+        _fail(err)
+    click.echo(f"added {area.code} {area.name}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "recorder", "approver", "auditor"]))
+@click.option("--area", "area_code", default=None, help="area code; none: the whole country")
+@click.option("--name", "display_name", default=None, help="display name")
+def create_user(username, role, area_code, display_name):
+    """Create a user; the password is read from a prompt, or from stdin's first line."""
+    from .auth.service import create_user as create
+
+    try:
+        user = create(username, _read_password(), role, area_code, display_name)
+    except LedgerError as err:
+        _fail(err)
+    click.echo(f"created {user.role} {user.username}")
+
+
+@user_cli.command("ensure-admin")
+@click.option("--username", default="admin")
+def ensure_admin(username):
+    """Create the first admin when there is none, with a random password printed once."""
+    from .auth.service import create_user as create, has_admin
+
+    if has_admin():
+        click.echo("An admin user exists; log in with its password.")
+        return
+    password = secrets.token_urlsafe(12)
+    create(username, password, "admin", None, "Quản trị viên")
+    click.echo("Created the first admin user. Write this down; it is shown only once:")
+    click.echo(f"    username: {username}")
+    click.echo(f"    password: {password}")
+    click.echo("Get an API token: curl -s -X POST http://127.0.0.1:5000/api/v1/auth/token "
+               "-H 'Content-Type: application/json' "
+               f"-d '{{\"username\": \"{username}\", \"password\": \"<password>\"}}'")
+
+
+@ledger_cli.command("verify")
+def verify():
+    """Check the journal: gapless order, hashes, balance per commodity, holdings."""
+    from .journal.service import verify_journal
+
+    problems = verify_journal()
+    for problem in problems:
+        click.echo(f"FAIL {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("ledger verified: every transaction balances, holdings equal the journal")

@@ -1,0 +1,60 @@
+"""Settings, read from LEDGER_* environment variables.
+
+Every setting has a safe default for a developer's machine: SQLite in the instance
+folder. Production sets LEDGER_DATABASE_URL to PostgreSQL and a real secret key.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_path() -> Path:
+    default = Path(__file__).resolve().parent.parent / "instance"
+    return Path(os.environ.get("LEDGER_INSTANCE_PATH", default)).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """The secret from the environment, or one generated once into the instance folder."""
+    if os.environ.get("LEDGER_SECRET_KEY"):
+        return os.environ["LEDGER_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_settings() -> dict:
+    instance = _instance_path()
+    db_url = os.environ.get("LEDGER_DATABASE_URL") or f"sqlite:///{instance / 'ledger.sqlite3'}"
+    return {
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "LEDGER_PUBLIC_URL": os.environ.get("LEDGER_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Bearer tokens live this long (seconds).
+        "LEDGER_TOKEN_TTL": int(os.environ.get("LEDGER_TOKEN_TTL", 8 * 3600)),
+        # The committee's timezone: dates people type are local dates.
+        "LEDGER_TIMEZONE": os.environ.get("LEDGER_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "API_TITLE": "Chung tay ledger API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Served from our own static route: the machines have no internet.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-static/",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+            }
+        },
+        "JSON_SORT_KEYS": False,
+    }

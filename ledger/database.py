@@ -1,0 +1,82 @@
+"""How the ledger talks to its database: one write transaction per operation.
+
+SQLite (the embedded default) silently ignores SELECT ... FOR UPDATE, so writers are
+serialised with BEGIN IMMEDIATE, WAL and a busy timeout. PostgreSQL (production) takes a
+row lock on the single `ledger_sequence` row at the start of every write that moves
+resources: the transparency log needs one total order of journal transactions anyway,
+and with it every invariant is checked against a state no other writer can change.
+"""
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+_WRITE = "ledger_write"
+T = TypeVar("T")
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, _record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(conn):
+    if conn.dialect.name == "sqlite":
+        # Writers take the write lock up front: a deferred transaction that read first
+        # could not upgrade later without failing on a concurrent commit.
+        immediate = conn.get_execution_options().get(_WRITE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def in_write_transaction() -> bool:
+    return bool(db.session.info.get(_WRITE))
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the block as one write transaction: commit at the end, roll back on any error.
+
+    Nested use joins the outer transaction, so an API call (which also records its
+    idempotency key) and the service function it calls commit or fail together.
+    """
+    session = db.session
+    if session.info.get(_WRITE):
+        yield
+        return
+    session.rollback()  # end any read snapshot; the write must see the latest state
+    session.info[_WRITE] = True
+    try:
+        session.connection(execution_options={_WRITE: True})
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_WRITE, None)
+
+
+def transactional(fn: Callable[..., T]) -> Callable[..., T]:
+    """A service operation: one transaction, committed on success, nothing on failure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with write_transaction():
+            return fn(*args, **kwargs)
+
+    return wrapper

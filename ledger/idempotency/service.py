@@ -1,0 +1,82 @@
+"""Idempotent writes: Stripe's semantics for the Idempotency-Key header.
+
+The same key with the same request answers the first answer again, without doing
+anything twice; the same key with another request is refused (422). The key is stored in
+the same transaction as the write, so a write and its key commit or fail together. Only
+successful answers are kept: a refused request changed nothing and may be retried.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from flask import Response, make_response, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.guard import current_user
+from ..database import write_transaction
+from ..extensions import db
+from ..problems import InvalidInput
+from .models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), request.get_data()):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.request_sha256 != fingerprint:
+        raise InvalidInput(_l("This Idempotency-Key was used with a different request."),
+                           errors={HEADER: [_l("Use a new key for a new request.")]})
+    resp = Response(record.response_body, status=record.status, mimetype="application/json")
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def _stored(user_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+
+
+def idempotent(view):
+    """Decorate a write view (inside token_required): one transaction, replayable by key."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            with write_transaction():
+                return make_response(view(*args, **kwargs))
+        key = key.strip()
+        if not 1 <= len(key) <= 255:
+            raise InvalidInput(_l("An Idempotency-Key has 1 to 255 characters."))
+        user_id, fingerprint = current_user().id, _fingerprint()
+        try:
+            with write_transaction():
+                record = _stored(user_id, key)
+                if record is not None:
+                    return _replay(record, fingerprint)
+                resp = make_response(view(*args, **kwargs))
+                if 200 <= resp.status_code < 300:
+                    db.session.add(IdempotencyRecord(
+                        user_id=user_id, key=key, request_sha256=fingerprint,
+                        status=resp.status_code, response_body=resp.get_data(as_text=True)))
+                    db.session.flush()
+                return resp
+        except IntegrityError:
+            # A concurrent request with this key committed first; its effect stands, ours
+            # was rolled back. Answer as it did.
+            db.session.rollback()
+            record = _stored(user_id, key)
+            if record is None:
+                raise
+            return _replay(record, fingerprint)
+
+    return wrapper

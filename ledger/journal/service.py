@@ -1,0 +1,254 @@
+"""The journal: balanced, append-only transactions of postings per commodity, and lots.
+
+Every resource movement of the ledger (a contribution received, an allocation, a transfer,
+a void or reversal) is one JournalTransaction here. The rules stated once:
+  - each transaction balances per commodity (invariant 1);
+  - no fund's holding of any contribution's commodity goes below zero (invariants 2, 3);
+  - nothing is updated or deleted: a reversal is a new transaction (invariant 5).
+Each transaction has a canonical public form and its SHA-256, the future log leaf.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..problems import Conflict
+from ..text import clean_text
+from ..types import utcnow
+from .models import Holding, JournalTransaction, LedgerSequence, Material, Posting
+from .quantities import LABOUR, VND, format_units, kind_of, material_commodity
+
+PUBLIC_FORM_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One posting to be made: `units` of `commodity` from lot `contribution_id`."""
+
+    account: str
+    commodity: str
+    units: int
+    contribution_id: int
+    fund_id: int | None = None  # set when the account is a fund's: its holdings move too
+
+
+def lock_ledger() -> LedgerSequence:
+    """Take the ledger's write lock (a row lock on PostgreSQL; SQLite's writer lock is
+    already held by BEGIN IMMEDIATE) and return the sequence row."""
+    row = db.session.scalar(select(LedgerSequence).where(LedgerSequence.id == 1).with_for_update())
+    if row is None:  # first write ever (the migration also inserts it)
+        row = LedgerSequence(id=1, last_seq=-1)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def canonical_json(body: Any) -> str:
+    """UTF-8 text, NFC, sorted keys, no white space: the one byte form of a public body."""
+
+    def nfc(value):
+        if isinstance(value, str):
+            return unicodedata.normalize("NFC", value)
+        if isinstance(value, dict):
+            return {nfc(k): nfc(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [nfc(v) for v in value]
+        return value
+
+    return json.dumps(nfc(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def material_for(item: str, unit: str) -> Material:
+    """The commodity of a material: one per item and unit, whatever their case."""
+    item, unit = clean_text(item), clean_text(unit)
+    key = f"{item.casefold()}|{unit.casefold()}"
+    material = db.session.scalar(select(Material).where(Material.key == key))
+    if material is None:
+        material = Material(item=item, unit=unit, key=key)
+        db.session.add(material)
+        db.session.flush()
+    return material
+
+
+def commodity_label(commodity: str) -> dict[str, str]:
+    """What a commodity is, for people: {"kind": ..., "item": ..., "unit": ...}."""
+    if commodity == VND:
+        return {"kind": "cash", "unit": "VND"}
+    if commodity == LABOUR:
+        return {"kind": "labour", "unit": "person-days"}
+    material = db.session.get(Material, int(commodity.split("-", 1)[1]))
+    return {"kind": "material", "item": material.item, "unit": material.unit}
+
+
+def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dict[str, Any], *,
+                       contribution_refs: dict[int, str], reverses: JournalTransaction | None = None,
+                       reason: str | None = None) -> JournalTransaction:
+    """Record one balanced transaction. The caller holds the ledger lock (lock_ledger)."""
+    legs = [leg for leg in legs if leg.units != 0]
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        totals[leg.commodity] += leg.units
+    if not legs or any(totals.values()):
+        raise AssertionError(f"unbalanced journal transaction: {dict(totals)}")  # a bug, not input
+
+    sequence = lock_ledger()
+    sequence.last_seq += 1
+    recorded_at = utcnow()
+    body = {
+        "v": PUBLIC_FORM_VERSION,
+        "seq": sequence.last_seq,
+        "kind": kind,
+        "recorded_at": recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "postings": [
+            {"account": leg.account, "commodity": leg.commodity,
+             "amount": format_units(leg.units, kind_of(leg.commodity)),
+             "contribution": contribution_refs[leg.contribution_id]}
+            for leg in legs
+        ],
+        **public,
+    }
+    if reverses is not None:
+        body["reverses"] = reverses.seq
+        body["reason"] = reason
+    public_json = canonical_json(body)
+    txn = JournalTransaction(
+        seq=sequence.last_seq, kind=kind, recorded_at=recorded_at, recorded_by_id=user_id,
+        reverses_id=reverses.id if reverses is not None else None, reason=reason,
+        public_json=public_json, sha256=hashlib.sha256(public_json.encode()).hexdigest())
+    db.session.add(txn)
+    db.session.flush()
+    db.session.add_all(
+        Posting(txn_id=txn.id, account=leg.account, commodity=leg.commodity, units=leg.units,
+                contribution_id=leg.contribution_id) for leg in legs)
+    for leg in legs:
+        if leg.fund_id is not None:
+            _move_holding(leg.fund_id, leg.contribution_id, leg.commodity, leg.units)
+    db.session.flush()
+    return txn
+
+
+def _move_holding(fund_id: int, contribution_id: int, commodity: str, units: int) -> None:
+    holding = db.session.get(Holding, (fund_id, contribution_id, commodity))
+    if holding is None:
+        holding = Holding(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity, units=0)
+        db.session.add(holding)
+    if holding.units + units < 0:
+        # Callers check first and explain; this is the last line of defence.
+        raise Conflict(_l("The fund does not hold enough of this contribution."))
+    holding.units += units
+
+
+def fund_balances(fund_id: int) -> dict[str, int]:
+    """What a fund holds now, per commodity."""
+    rows = db.session.execute(
+        select(Holding.commodity, func.sum(Holding.units)).where(Holding.fund_id == fund_id)
+        .group_by(Holding.commodity))
+    return {commodity: int(units) for commodity, units in rows if units}
+
+
+def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_id: int | None,
+              eligible: Callable[[Any], bool]) -> list[tuple[Any, int]]:
+    """Choose the lots an outflow draws from: the named contribution, or first-in-first-out
+    over the fund's pool, skipping lots whose earmark does not allow this use.
+
+    Returns [(contribution, units)], or raises Conflict saying how much is available.
+    """
+    from ..contributions.models import Contribution
+
+    query = (select(Contribution, Holding.units)
+             .join(Holding, Holding.contribution_id == Contribution.id)
+             .where(Holding.fund_id == fund_id, Holding.commodity == commodity, Holding.units > 0)
+             .order_by(Contribution.received_on, Contribution.id))
+    if source_contribution_id is not None:
+        query = query.where(Contribution.id == source_contribution_id)
+    drawn: list[tuple[Any, int]] = []
+    remaining = units
+    available = 0
+    for contribution, held in db.session.execute(query):
+        if not eligible(contribution):
+            continue
+        take = min(held, remaining)
+        drawn.append((contribution, take))
+        available += held
+        remaining -= take
+        if remaining == 0:
+            return drawn
+    kind = kind_of(commodity)
+    raise Conflict(
+        _l("Not enough available: %(wanted)s asked, %(available)s available for this use.",
+           wanted=format_units(units, kind), available=format_units(available, kind)),
+        available=format_units(available, kind))
+
+
+def reversal_legs(txn: JournalTransaction, fund_ids: dict[str, int]) -> list[Leg]:
+    """The legs that undo `txn`: each posting negated, fund holdings restored."""
+    return [Leg(p.account, p.commodity, -p.units, p.contribution_id, fund_ids.get(p.account))
+            for p in txn.postings]
+
+
+def reversal_of(txn_id: int) -> JournalTransaction | None:
+    return db.session.scalar(select(JournalTransaction).where(JournalTransaction.reverses_id == txn_id))
+
+
+def reversed_txn_ids():
+    """A subquery of the ids of transactions that have been reversed (or voided)."""
+    return select(JournalTransaction.reverses_id).where(JournalTransaction.reverses_id.is_not(None))
+
+
+def is_reversed(record) -> bool:
+    """Has the journal transaction of this record (contribution, allocation, transfer) been
+    reversed? A voided contribution is one whose transaction was reversed."""
+    return reversal_of(record.txn_id) is not None
+
+
+def verify_journal() -> list[str]:
+    """Check the whole journal against its rules; return what is wrong (empty: all good).
+
+    - seq runs 0, 1, 2, ... without gaps;
+    - each transaction's stored public form hashes to its stored SHA-256;
+    - each transaction balances per commodity;
+    - the holdings equal the fund postings summed per lot, and none is negative.
+    """
+    from ..funds.models import Fund
+
+    problems: list[str] = []
+    expected = 0
+    for txn_id, seq, public_json, sha in db.session.execute(
+            select(JournalTransaction.id, JournalTransaction.seq, JournalTransaction.public_json,
+                   JournalTransaction.sha256).order_by(JournalTransaction.seq)).yield_per(5000):
+        if seq != expected:
+            problems.append(f"journal seq {expected} missing (found {seq})")
+            expected = seq
+        expected += 1
+        if hashlib.sha256(public_json.encode()).hexdigest() != sha:
+            problems.append(f"transaction seq {seq}: public form does not match its SHA-256")
+    unbalanced = db.session.execute(
+        select(Posting.txn_id, Posting.commodity).group_by(Posting.txn_id, Posting.commodity)
+        .having(func.sum(Posting.units) != 0)).all()
+    problems += [f"transaction {t} does not balance in {c}" for t, c in unbalanced]
+
+    accounts = dict(db.session.execute(select(Fund.id, Fund.code)).all())
+    from_postings = {
+        (fund_id, c_id, commodity): int(units)
+        for fund_id, c_id, commodity, units in db.session.execute(
+            select(Fund.id, Posting.contribution_id, Posting.commodity, func.sum(Posting.units))
+            .join(Fund, Posting.account == "fund:" + Fund.code)
+            .group_by(Fund.id, Posting.contribution_id, Posting.commodity))
+    }
+    held = {(h.fund_id, h.contribution_id, h.commodity): h.units for h in db.session.scalars(select(Holding))}
+    for key in set(from_postings) | set(held):
+        journal_units, holding_units = from_postings.get(key, 0), held.get(key, 0)
+        if journal_units != holding_units:
+            problems.append(f"fund {accounts.get(key[0])} lot {key[1]} {key[2]}: journal {journal_units}, "
+                            f"holdings {holding_units}")
+        if journal_units < 0:
+            problems.append(f"fund {accounts.get(key[0])} lot {key[1]} {key[2]} is negative")
+    return problems

@@ -1,0 +1,54 @@
+"""Binds the extensions, blueprints, error handlers and commands to an app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, request, send_from_directory
+
+from .extensions import api, babel, db, migrate
+from .problems import register_problem_handlers
+
+LANGUAGES = ("vi", "en")
+
+
+def select_locale() -> str:
+    # Vietnamese unless the caller prefers English.
+    return request.accept_languages.best_match(LANGUAGES, default="vi") if request else "vi"
+
+
+def init_app(app: Flask) -> None:
+    from . import models  # noqa: F401  (every model registered before migrations look)
+
+    app.json.ensure_ascii = False  # Vietnamese stays readable
+    app.json.sort_keys = False
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=select_locale)
+    api.init_app(app)
+    register_problem_handlers(app)
+
+    from .areas.api import blp as areas_blp
+    from .auth.api import blp as auth_blp
+    from .campaigns.api import blp as campaigns_blp
+    from .funds.api import blp as funds_blp
+    from .donors.api import blp as donors_blp
+    from .pledges.api import blp as pledges_blp
+    from .contributions.api import blp as contributions_blp, receipts_blp
+    from .households.api import blp as households_blp
+    from .allocations.api import blp as allocations_blp
+
+    for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
+                contributions_blp, households_blp, allocations_blp, receipts_blp):
+        api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
+
+    swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/api/v1/docs-static/<path:filename>")
+    def swagger_static(filename):
+        return send_from_directory(swagger_dir, filename)
+
+    from .cli import ledger_cli
+
+    app.cli.add_command(ledger_cli)

@@ -1,0 +1,101 @@
+"""Every test of the ledger's rules runs twice: on SQLite and on PostgreSQL.
+
+The schema is built once per backend by the real migrations; between tests every table
+but `areas` is emptied, so tests (and their threads) commit for real and see only their
+own data. PostgreSQL is skipped when unreachable, unless LEDGER_REQUIRE_POSTGRES=1 (CI),
+where an unreachable server fails the run.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+import sqlalchemy as sa
+
+from ledger import create_app
+from ledger.extensions import db
+
+PG_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_test")
+PG_ADMIN_URL = os.environ.get("LEDGER_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
+
+# A few real areas (codes of the vietnam-provinces package) and one legacy district.
+TEST_AREAS = [
+    ("01", "Thành phố Hà Nội", "thành phố trung ương", None),
+    ("00004", "Phường Ba Đình", "phường", "01"),
+    ("00008", "Phường Ngọc Hà", "phường", "01"),
+    ("79", "Thành phố Hồ Chí Minh", "thành phố trung ương", None),
+    ("26734", "Phường Sài Gòn", "phường", "79"),
+]
+
+
+def _prepare_postgres() -> str | None:
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            name = sa.engine.make_url(PG_URL).database
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+        return None
+    except sa.exc.OperationalError as exc:
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(request, tmp_path_factory):
+    if request.param == "postgresql":
+        problem = _prepare_postgres()
+        if problem:
+            if REQUIRE_PG:
+                pytest.fail(f"PostgreSQL is required (LEDGER_REQUIRE_POSTGRES=1) but unreachable: {problem}")
+            pytest.skip(f"PostgreSQL unreachable: {problem}")
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ledger.sqlite3'}"
+    instance = tempfile.mkdtemp(prefix="ledger-instance-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "TESTING": True,
+                      "LEDGER_PUBLIC_URL": "https://chungtay.example.vn"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        from ledger.areas.service import add_area
+
+        for code, name, division_type, parent in TEST_AREAS:
+            add_area(code, name, division_type, parent, legacy=False)
+        add_area("001", "Quận Ba Đình (cũ)", "quận", "01", legacy=True)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables(app):
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "areas"]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+        conn.exec_driver_sql("INSERT INTO ledger_sequence (id, last_seq) VALUES (1, -1)")
+
+
+@pytest.fixture()
+def ctx(app):
+    """An app context on an empty ledger (areas kept)."""
+    with app.app_context():
+        _empty_tables(app)
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture()
+def backend(app) -> str:
+    return "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "sqlite"

@@ -1,0 +1,4 @@
+"""gunicorn wsgi:app"""
+from ledger import create_app
+
+app = create_app()
