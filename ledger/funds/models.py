@@ -51,6 +51,12 @@ class Transfer(db.Model):
     to_fund = relationship(Fund, foreign_keys=[to_fund_id])
     txn = relationship("JournalTransaction")
 
+    @property
+    def kind(self) -> str:
+        from ..journal.quantities import kind_of
+
+        return kind_of(self.commodity)
+
 
 class TransferLine(db.Model):
     __tablename__ = "transfer_lines"

@@ -35,7 +35,7 @@ class ResourceOut(Schema):
 
     @post_dump(pass_original=True)
     def _resource(self, data, original, **_):
-        data.update(describe(original.kind, original.commodity, original.units, original.value_vnd,
+        data.update(describe(original.kind, original.commodity, original.units, getattr(original, "value_vnd", None),
                              getattr(original, "unit_price_vnd", None)))
         return data
 

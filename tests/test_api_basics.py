@@ -1,0 +1,83 @@
+"""Auth, errors as problem+json, the OpenAPI document and its offline docs page, areas."""
+from ledger.auth.service import create_user
+from tests.helpers import PASSWORD, Api, api_for, make_user
+
+
+def test_token_for_good_password_and_problem_for_bad(ctx):
+    make_user("lan", "recorder", "01")
+    client = Api(ctx.test_client())
+    ok = client.ok(client.post("/auth/token", {"username": "lan", "password": PASSWORD}), 201)
+    assert ok["token"] and ok["expires_at"]
+    bad = client.post("/auth/token", {"username": "lan", "password": "wrong password!"})
+    assert bad.status_code == 401
+    assert bad.content_type == "application/problem+json"
+    body = bad.get_json()
+    assert set(body) >= {"type", "title", "status", "detail"} and body["status"] == 401
+
+
+def test_writes_need_a_token_and_a_role_that_may(ctx):
+    anonymous = Api(ctx.test_client())
+    resp = anonymous.post("/donors", {"kind": "individual", "name": "Lê Thị Hoa"})
+    assert resp.status_code == 401 and resp.content_type == "application/problem+json"
+    make_user("kiemtoan", "auditor")
+    auditor = api_for(ctx, "kiemtoan")
+    resp = auditor.post("/donors", {"kind": "individual", "name": "Lê Thị Hoa"})
+    assert resp.status_code == 403
+    assert auditor.ok(auditor.get("/donors")) == []
+
+
+def test_password_is_hashed_slowly_and_too_short_refused(ctx):
+    import pytest
+
+    from ledger.problems import InvalidInput
+
+    user = make_user("minh", "recorder")
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    with pytest.raises(InvalidInput):
+        create_user("short", "abc", "recorder")
+
+
+def test_unknown_api_path_is_problem_json(ctx):
+    resp = ctx.test_client().get("/api/v1/nothing-here")
+    assert resp.status_code == 404 and resp.content_type == "application/problem+json"
+
+
+def test_openapi_document_and_offline_docs(ctx):
+    client = ctx.test_client()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/contributions", "/api/v1/allocations", "/api/v1/funds/{fund_id}/transfers",
+                 "/api/v1/pledges/{pledge_id}/cancel", "/api/v1/households/{household_id}/status"):
+        assert path in spec["paths"], path
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "/api/v1/docs-static/" in page and "cdn" not in page.lower()
+    assert client.get("/api/v1/docs-static/swagger-ui-bundle.js").status_code == 200
+
+
+def test_areas_public_search_without_diacritics(ctx):
+    client = Api(ctx.test_client())
+    top = client.ok(client.get("/areas"))
+    assert {"01", "79"} <= {a["code"] for a in top}
+    found = client.ok(client.get("/areas", q="ba dinh"))
+    assert {a["code"] for a in found} >= {"00004", "001"}
+    children = client.ok(client.get("/areas", parent="79"))
+    assert [a["name"] for a in children] == ["Phường Sài Gòn"]
+    legacy = [a for a in found if a["code"] == "001"][0]
+    assert legacy["legacy"] is True
+    assert client.get("/areas", parent="99999").status_code == 404
+
+
+def test_recorder_writes_only_in_its_area(ctx):
+    from tests.helpers import build_world
+
+    w = build_world(ctx)
+    make_user("hcm", "recorder", "79")
+    hcm = api_for(ctx, "hcm")
+    resp = w.contribute(api=hcm)
+    assert resp.status_code == 403
+    assert w.admin.ok(w.admin.get("/contributions")) == []
+    resp = hcm.post("/households", {"campaign_id": w.campaign_id, "commune_code": "00004", "head_name": "Trần B",
+                                    "category": "poor", "support_type": "repair"})
+    assert resp.status_code == 403
+    # and it does not see Hà Nội's funds
+    assert hcm.ok(hcm.get("/funds")) == []
