@@ -9,7 +9,9 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from marshmallow import fields
+from flask import has_request_context
+from flask_babel import gettext
+from marshmallow import ValidationError, fields
 
 from ledger.journal.quantities import MAX_VND, PLACES, format_units, parse_units
 from ledger.text import clean_text
@@ -17,6 +19,15 @@ from ledger.text import clean_text
 
 def N_(s):  # marks a message for pybabel; translated where errors are rendered
     return s
+
+
+def _error_with(field, key: str, **values) -> ValidationError:
+    """An error whose message takes values: translated first, then filled in, since the
+    filled-in text would no longer be found in the catalogue."""
+    message = field.error_messages[key]
+    if has_request_context():
+        message = gettext(message)
+    return ValidationError(message.format(**values))
 
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -42,7 +53,7 @@ class Text(fields.String):
         if not text and self.required:
             raise self.make_error("blank")
         if len(text) > self.max_length:
-            raise self.make_error("too_long", max=self.max_length)
+            raise _error_with(self, "too_long", max=self.max_length)
         return text
 
 
@@ -111,7 +122,7 @@ class Quantity(fields.Field):
         whole, frac = match.group(1), match.group(2) or ""
         places = PLACES[self.kind]
         if len(frac) > places:
-            raise self.make_error("places", places=places)
+            raise _error_with(self, "places", places=places)
         if len(whole.lstrip("0")) > _MAX_DIGITS:
             raise self.make_error("too_large")
         units = parse_units(value, self.kind)
@@ -283,5 +294,5 @@ class Choice(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value not in self.values:
-            raise self.make_error("choice", choices=", ".join(self.values))
+            raise _error_with(self, "choice", choices=", ".join(self.values))
         return value
