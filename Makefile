@@ -18,7 +18,7 @@ install: $(BIN)/.installed translations
 
 # Compiled message catalogues (.mo) are built, not committed.
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d ledger/translations
+	$(BIN)/pybabel compile -d ledger/translations
 
 run: install
 	$(FLASK) db upgrade

@@ -4,7 +4,9 @@ What it measures, per backend, n operations each (one committed transaction per 
 
   contribution (service)   ledger.contributions.service.record_contribution
   allocation (service)     ledger.allocations.service.allocate_to_household: cash, FIFO from
-                           the fund's pool, spread over n/10 approved households
+                           the fund's pool, spread over n/10 approved households (the pool
+                           holds ~n open lots here and ~2n in the API run, so per-allocation
+                           time depends on n: compare figures only at the same n)
   contribution (API)       POST /api/v1/contributions via Flask's test client, bearer token,
                            a distinct Idempotency-Key each
   allocation (API)         POST /api/v1/allocations, the same way
@@ -105,10 +107,13 @@ def allocation(w: dict, i: int) -> dict:
             "amount_vnd": ALLOCATION_VND}
 
 
-def timed(fn, n: int) -> float:
+def timed(label: str, fn, n: int) -> float:
+    """Seconds for fn(0) ... fn(n-1); progress to stderr every tenth, so stdout stays a table."""
     start = time.perf_counter()
     for i in range(n):
         fn(i)
+        if (i + 1) % max(n // 10, 1) == 0:
+            print(f"  {label}: {i + 1}/{n} in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     return time.perf_counter() - start
 
 
@@ -120,8 +125,10 @@ def bench_service(app, w: dict, n: int) -> dict[str, float]:
 
     with app.app_context():
         user = db.session.get(User, w["user_id"])
-        return {"contribution (service)": timed(lambda i: record_contribution(user, contribution(w)), n),
-                "allocation (service)": timed(lambda i: allocate_to_household(user, allocation(w, i)), n)}
+        return {"contribution (service)": timed("contribution (service)",
+                                                lambda i: record_contribution(user, contribution(w)), n),
+                "allocation (service)": timed("allocation (service)",
+                                              lambda i: allocate_to_household(user, allocation(w, i)), n)}
 
 
 def bench_api(app, w: dict, n: int) -> dict[str, float]:
@@ -134,9 +141,10 @@ def bench_api(app, w: dict, n: int) -> dict[str, float]:
             raise RuntimeError(f"POST {path}: {resp.status_code} {resp.get_data(as_text=True)}")
 
     # No outer app context: each request pushes and pops its own, as in production.
-    return {"contribution (API)": timed(lambda i: post("/api/v1/contributions", contribution(w, True),
-                                                       f"bench-c-{i}"), n),
-            "allocation (API)": timed(lambda i: post("/api/v1/allocations", allocation(w, i), f"bench-a-{i}"), n)}
+    return {"contribution (API)": timed("contribution (API)", lambda i: post(
+                "/api/v1/contributions", contribution(w, True), f"bench-c-{i}"), n),
+            "allocation (API)": timed("allocation (API)", lambda i: post(
+                "/api/v1/allocations", allocation(w, i), f"bench-a-{i}"), n)}
 
 
 def bench_bare(app, n: int) -> float:
@@ -158,7 +166,7 @@ def bench_bare(app, n: int) -> float:
             with engine.begin() as conn:
                 conn.execute(stmt, row)
 
-        return timed(insert, n)
+        return timed("bare insert", insert, n)
 
 
 def run(backend: str, n: int) -> dict[str, float]:
