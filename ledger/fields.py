@@ -288,6 +288,7 @@ class Choice(fields.String):
     }
 
     def __init__(self, values, **kwargs):
+        kwargs["metadata"] = {"enum": list(values), **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
         self.values = tuple(values)
 

@@ -11,6 +11,8 @@ from typing import Any
 from flask import Response, json, request
 from flask_babel import gettext, lazy_gettext as _l
 from flask_smorest import Api
+from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_BASE = "https://chungtay.mattran.vn/problems/"
@@ -105,8 +107,20 @@ _HTTP_TITLES = {
 }
 
 
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
@@ -130,6 +144,14 @@ def register_problem_handlers(app) -> None:
     @app.errorhandler(LedgerError)
     def _ledger_error(err: LedgerError):
         return problem_response(err.status, err.slug, err.title, err.detail, err.errors, **err.extra)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(err: IntegrityError):
+        # Two writers made the same unique thing at once (a code, a username): the
+        # database kept the first; this one changed nothing and may be retried.
+        app.logger.warning("integrity conflict on %s %s", request.method, request.path)
+        return problem_response(409, "conflict", _HTTP_TITLES[409],
+                                gettext("This conflicts with a record made at the same time. Nothing was changed."))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

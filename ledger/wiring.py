@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
+    _document_fields()
     register_problem_handlers(app)
 
     from .areas.api import blp as areas_blp
@@ -52,3 +53,14 @@ def init_app(app: Flask) -> None:
     from .cli import ledger_cli
 
     app.cli.add_command(ledger_cli)
+
+
+def _document_fields() -> None:
+    """How the custom input fields appear in the OpenAPI document."""
+    from . import fields
+
+    api.register_field(fields.MoneyVND, "integer", "int64")
+    api.register_field(fields.Quantity, "string", "decimal")
+    api.register_field(fields.LocalDate, "string", "date")
+    for field in (fields.TaxCode, fields.VietnamPhone, fields.CitizenId):
+        api.register_field(field, "string", None)

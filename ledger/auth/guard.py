@@ -5,6 +5,7 @@ import functools
 
 from flask import g, request
 from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
 
 from ..problems import Unauthorized
 from .models import User
@@ -30,7 +31,7 @@ def token_required(action: str = "read"):
             g.ledger_user = user
             return view(*args, **kwargs)
 
-        wrapper._ledger_action = action  # read by the OpenAPI security marking
-        return wrapper
+        wrapper._ledger_action = action
+        return Blueprint.doc(security=[{"bearer": []}])(wrapper)  # marked in the OpenAPI document
 
     return decorator

@@ -12,6 +12,7 @@ import hashlib
 
 from flask import Response, make_response, request
 from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +23,8 @@ from ..problems import InvalidInput
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+_HEADER_DOC = {"in": "header", "name": HEADER, "required": False, "schema": {"type": "string", "maxLength": 255},
+               "description": "Retry safely: the same key with the same request returns the first answer."}
 
 
 def _fingerprint() -> str:
@@ -79,4 +82,4 @@ def idempotent(view):
                 raise
             return _replay(record, fingerprint)
 
-    return wrapper
+    return Blueprint.doc(parameters=[_HEADER_DOC])(wrapper)
