@@ -23,7 +23,7 @@ translations: $(BIN)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) ledger areas import
-	$(FLASK) ledger user ensure-admin
+	PORT=$(PORT) $(FLASK) ledger user ensure-admin
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 

@@ -1,6 +1,7 @@
 """`flask --app wsgi ledger ...`: the commands an operator runs."""
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 
@@ -72,7 +73,8 @@ def create_user(username, role, area_code, display_name):
 @click.option("--username", default="admin")
 def ensure_admin(username):
     """Create the first admin when there is none, with a random password printed once."""
-    from .auth.service import create_user as create, has_admin
+    from .auth.service import create_user as create
+    from .auth.service import has_admin
 
     if has_admin():
         click.echo("An admin user exists; log in with its password.")
@@ -82,7 +84,8 @@ def ensure_admin(username):
     click.echo("Created the first admin user. Write this down; it is shown only once:")
     click.echo(f"    username: {username}")
     click.echo(f"    password: {password}")
-    click.echo("Get an API token: curl -s -X POST http://127.0.0.1:5000/api/v1/auth/token "
+    port = os.environ.get("PORT", "5000")
+    click.echo(f"Get an API token: curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/token "
                "-H 'Content-Type: application/json' "
                f"-d '{{\"username\": \"{username}\", \"password\": \"<password>\"}}'")
 

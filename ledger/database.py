@@ -9,8 +9,9 @@ and with it every invariant is checked against a state no other writer can chang
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine

@@ -146,7 +146,7 @@ _MST = re.compile(r"([0-9]{10})(?:-?([0-9]{3}))?")
 
 
 def _mst_check_ok(base: str) -> bool:
-    remainder = sum(w * int(d) for w, d in zip(_MST_WEIGHTS, base)) % 11
+    remainder = sum(w * int(d) for w, d in zip(_MST_WEIGHTS, base[:9], strict=True)) % 11
     return remainder != 0 and int(base[9]) == 10 - remainder
 
 

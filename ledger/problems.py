@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, json, request
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
@@ -137,7 +138,7 @@ class ProblemApi(Api):
                     errors.setdefault("_", []).extend(fields if isinstance(fields, list) else [fields])
         title = _HTTP_TITLES.get(status, error.name)
         detail = title if status in (404, 405, 422, 500) or messages else (error.description or title)
-        return problem_response(status, "http-%d" % status, title, detail, errors)
+        return problem_response(status, f"http-{status}", title, detail, errors)
 
 
 def register_problem_handlers(app) -> None:

@@ -30,15 +30,16 @@ def init_app(app: Flask) -> None:
     _document_fields()
     register_problem_handlers(app)
 
+    from .allocations.api import blp as allocations_blp
     from .areas.api import blp as areas_blp
     from .auth.api import blp as auth_blp
     from .campaigns.api import blp as campaigns_blp
-    from .funds.api import blp as funds_blp
+    from .contributions.api import blp as contributions_blp
+    from .contributions.api import receipts_blp
     from .donors.api import blp as donors_blp
-    from .pledges.api import blp as pledges_blp
-    from .contributions.api import blp as contributions_blp, receipts_blp
+    from .funds.api import blp as funds_blp
     from .households.api import blp as households_blp
-    from .allocations.api import blp as allocations_blp
+    from .pledges.api import blp as pledges_blp
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, receipts_blp):

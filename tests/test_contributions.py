@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from ledger.extensions import db
-from ledger.journal.models import JournalTransaction, Posting
+from ledger.journal.models import JournalTransaction
 from tests.helpers import build_world
 
 

@@ -1,9 +1,9 @@
 """Pledges and their derived status, donors with validation and history, households."""
 from datetime import date
 
+from ledger.extensions import db
 from ledger.pledges.models import Pledge
 from ledger.pledges.service import pledge_status
-from ledger.extensions import db
 from tests.helpers import build_world
 
 
@@ -87,8 +87,9 @@ def test_household_defaults_to_the_campaign_norm_and_keeps_its_history(ctx):
     assert w.recorder.ok(w.recorder.get(f"/households/{repair}"))["approved_amount_vnd"] == 30_000_000
     w.recorder.ok(w.recorder.patch(f"/households/{repair}", {"approved_amount_vnd": 35_000_000,
                                                              "own_contribution_vnd": 5_000_000}))
-    from ledger.households.models import HouseholdChange
     from sqlalchemy import select
+
+    from ledger.households.models import HouseholdChange
 
     change = db.session.scalars(select(HouseholdChange)).one()
     assert change.changes["approved_amount_vnd"] == [30_000_000, 35_000_000]

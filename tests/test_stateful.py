@@ -6,7 +6,8 @@ postings equal the ones the service reports. A refused step changes nothing.
 from collections import defaultdict
 from datetime import date
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 

@@ -29,7 +29,7 @@ class Allocation(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    lines: Mapped[list["AllocationLine"]] = relationship(order_by="AllocationLine.id", lazy="selectin")
+    lines: Mapped[list[AllocationLine]] = relationship(order_by="AllocationLine.id", lazy="selectin")
     fund = relationship("Fund", lazy="joined")
     household = relationship("Household")
     txn = relationship("JournalTransaction")

@@ -1,9 +1,9 @@
 from marshmallow import Schema, fields
 
 from ..fields import Choice, Text
-from ..journal.service import is_reversed
 from ..journal.quantities import KINDS
 from ..journal.schemas import ResourceIn, ResourceOut, dump_lines
+from ..journal.service import is_reversed
 
 
 class AllocationIn(ResourceIn):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..areas.service import within_clause
 from ..auth.models import User
 from ..auth.service import can, require, require_area
-from ..contributions.service import earmark_allows, receipt_numbers
+from ..contributions.service import earmark_allows
 from ..database import transactional
 from ..extensions import db
 from ..funds.service import get_fund
@@ -21,7 +21,7 @@ from ..households.models import STATUSES
 from ..households.service import allocated_value, get_household
 from ..journal.quantities import value_vnd
 from ..journal.resources import resource_from
-from ..journal.service import Leg, draw_lots, lock_ledger, record_transaction, reversal_legs, reversal_of
+from ..journal.service import Leg, draw_lots, lock_ledger, record_reversal, record_transaction, reversal_of
 from ..problems import Conflict, Forbidden, NotFound
 from ..text import clean_text
 from .models import Allocation, AllocationLine
@@ -102,10 +102,8 @@ def reverse_allocation(user: User, allocation_id: int, reason: str) -> Allocatio
     require_area(user, allocation.fund.area_code)
     if reversal_of(allocation.txn_id) is not None:
         raise Conflict(_l("This allocation is already reversed."))
-    record_transaction("reversal", user.id, reversal_legs(allocation.txn, {allocation.fund.account: allocation.fund_id}),
-                       {"allocation": {"fund": allocation.fund.code, "household": allocation.household_id}},
-                       contribution_refs=receipt_numbers(line.contribution_id for line in allocation.lines),
-                       reverses=allocation.txn, reason=clean_text(reason))
+    record_reversal(user.id, allocation.txn, {allocation.fund.account: allocation.fund_id},
+                    {"allocation": {"fund": allocation.fund.code, "household": allocation.household_id}}, reason)
     return allocation
 
 

@@ -4,8 +4,8 @@ from marshmallow import Schema, fields
 from ..fields import Choice, LocalDate, Text
 from ..journal.quantities import KINDS
 from ..journal.schemas import ResourceIn, ResourceOut
-from .models import METHODS
 from ..journal.service import is_reversed
+from .models import METHODS
 
 
 class ContributionIn(ResourceIn):

@@ -13,9 +13,8 @@ from ..campaigns.service import get_campaign
 from ..database import transactional
 from ..extensions import db
 from ..journal.resources import resource_from
-from ..journal.service import Leg, lock_ledger, record_transaction, reversal_legs, reversal_of, reversed_txn_ids
+from ..journal.service import Leg, lock_ledger, record_reversal, record_transaction, reversal_of, reversed_txn_ids
 from ..problems import Conflict, InvalidInput, NotFound
-from ..text import clean_text
 from .models import METHODS_BY_KIND, Contribution, ReceiptCounter
 
 
@@ -182,11 +181,8 @@ def void_contribution(user: User, contribution_id: int, reason: str) -> Contribu
                a=", ".join(map(str, dependents["allocations"])) or "-",
                t=", ".join(map(str, dependents["transfers"])) or "-"),
             **dependents)
-    original = contribution.txn
-    record_transaction("void", user.id, reversal_legs(original, {contribution.fund.account: contribution.fund_id}),
-                       {"contribution": {"receipt": contribution.receipt_number}},
-                       contribution_refs={contribution.id: contribution.receipt_number},
-                       reverses=original, reason=clean_text(reason))
+    record_reversal(user.id, contribution.txn, {contribution.fund.account: contribution.fund_id},
+                    {"contribution": {"receipt": contribution.receipt_number}}, reason)
     return contribution
 
 

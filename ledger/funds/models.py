@@ -46,7 +46,7 @@ class Transfer(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    lines: Mapped[list["TransferLine"]] = relationship(order_by="TransferLine.id", lazy="selectin")
+    lines: Mapped[list[TransferLine]] = relationship(order_by="TransferLine.id", lazy="selectin")
     from_fund = relationship(Fund, foreign_keys=[from_fund_id])
     to_fund = relationship(Fund, foreign_keys=[to_fund_id])
     txn = relationship("JournalTransaction")

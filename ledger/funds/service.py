@@ -13,7 +13,15 @@ from ..database import transactional
 from ..extensions import db
 from ..journal.quantities import kind_of
 from ..journal.resources import resource_from
-from ..journal.service import Leg, draw_lots, fund_balances, lock_ledger, record_transaction, reversal_legs, reversal_of
+from ..journal.service import (
+    Leg,
+    draw_lots,
+    fund_balances,
+    lock_ledger,
+    record_reversal,
+    record_transaction,
+    reversal_of,
+)
 from ..problems import Conflict, InvalidInput, NotFound
 from ..text import clean_text
 from .models import Fund, Transfer, TransferLine
@@ -106,7 +114,6 @@ def transfer_between_funds(user: User, from_fund_id: int, data: dict) -> Transfe
 @transactional
 def reverse_transfer(user: User, fund_id: int, transfer_id: int, reason: str) -> Transfer:
     """Undo a transfer; refused while the receiving fund no longer holds what it got."""
-    from ..contributions.service import receipt_numbers
     from ..journal.models import Holding
 
     require(user, "record")
@@ -123,7 +130,6 @@ def reverse_transfer(user: User, fund_id: int, transfer_id: int, reason: str) ->
             raise Conflict(_l("Fund %(fund)s has already passed on part of this transfer; reverse that first.",
                               fund=transfer.to_fund.code))
     accounts = {transfer.from_fund.account: transfer.from_fund_id, transfer.to_fund.account: transfer.to_fund_id}
-    record_transaction("reversal", user.id, reversal_legs(transfer.txn, accounts),
-                       {"transfer": {"from": transfer.from_fund.code, "to": transfer.to_fund.code}},
-                       contribution_refs=receipt_numbers(line.contribution_id for line in transfer.lines), reverses=transfer.txn, reason=clean_text(reason))
+    record_reversal(user.id, transfer.txn, accounts,
+                    {"transfer": {"from": transfer.from_fund.code, "to": transfer.to_fund.code}}, reason)
     return transfer

@@ -48,7 +48,7 @@ class JournalTransaction(db.Model):
     public_json: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
 
-    postings: Mapped[list["Posting"]] = relationship(back_populates="txn", order_by="Posting.id")
+    postings: Mapped[list[Posting]] = relationship(back_populates="txn", order_by="Posting.id")
     recorded_by = relationship("User")
 
 

@@ -13,8 +13,9 @@ import hashlib
 import json
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -24,7 +25,7 @@ from ..problems import Conflict
 from ..text import clean_text
 from ..types import utcnow
 from .models import Holding, JournalTransaction, LedgerSequence, Material, Posting
-from .quantities import LABOUR, VND, format_units, kind_of, material_commodity
+from .quantities import LABOUR, VND, format_units, kind_of
 
 PUBLIC_FORM_VERSION = 1
 
@@ -188,10 +189,18 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
         available=format_units(available, kind))
 
 
-def reversal_legs(txn: JournalTransaction, fund_ids: dict[str, int]) -> list[Leg]:
-    """The legs that undo `txn`: each posting negated, fund holdings restored."""
-    return [Leg(p.account, p.commodity, -p.units, p.contribution_id, fund_ids.get(p.account))
-            for p in txn.postings]
+def record_reversal(user_id: int, txn: JournalTransaction, fund_ids: dict[str, int], public: dict[str, Any],
+                    reason: str) -> JournalTransaction:
+    """Undo `txn` by a new transaction: each posting negated, the funds' lots restored.
+    The caller holds the ledger lock and has checked that the undo is allowed (and not
+    done before: `reverses_id` is unique besides)."""
+    from ..contributions.service import receipt_numbers
+
+    legs = [Leg(p.account, p.commodity, -p.units, p.contribution_id, fund_ids.get(p.account)) for p in txn.postings]
+    kind = "void" if txn.kind == "contribution" else "reversal"
+    return record_transaction(kind, user_id, legs, public,
+                              contribution_refs=receipt_numbers(p.contribution_id for p in txn.postings),
+                              reverses=txn, reason=clean_text(reason))
 
 
 def reversal_of(txn_id: int) -> JournalTransaction | None:
@@ -221,8 +230,8 @@ def verify_journal() -> list[str]:
 
     problems: list[str] = []
     expected = 0
-    for txn_id, seq, public_json, sha in db.session.execute(
-            select(JournalTransaction.id, JournalTransaction.seq, JournalTransaction.public_json,
+    for seq, public_json, sha in db.session.execute(
+            select(JournalTransaction.seq, JournalTransaction.public_json,
                    JournalTransaction.sha256).order_by(JournalTransaction.seq)).yield_per(5000):
         if seq != expected:
             problems.append(f"journal seq {expected} missing (found {seq})")

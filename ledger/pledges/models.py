@@ -32,7 +32,7 @@ class Pledge(db.Model):
 
     donor = relationship("Donor", lazy="joined")
     fund = relationship("Fund")
-    cancellation: Mapped["PledgeCancellation | None"] = relationship(lazy="joined")
+    cancellation: Mapped[PledgeCancellation | None] = relationship(lazy="joined")
 
     @property
     def code(self) -> str:

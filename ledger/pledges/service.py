@@ -18,6 +18,7 @@ from ..problems import Conflict, InvalidInput, NotFound
 from ..text import clean_text
 from .models import Pledge, PledgeCancellation
 
+
 def get_pledge(pledge_id: int) -> Pledge:
     pledge = db.session.get(Pledge, pledge_id)
     if pledge is None:
