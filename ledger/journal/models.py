@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -76,9 +76,15 @@ class Holding(db.Model):
     """
 
     __tablename__ = "holdings"
-    __table_args__ = (CheckConstraint("units >= 0", name="not_negative"),)
+    __table_args__ = (
+        CheckConstraint("units >= 0", name="not_negative"),
+        # First-in-first-out: the lots a fund still holds, oldest first, read by an index scan.
+        Index("ix_holdings_fifo", "fund_id", "commodity", "received_on", "contribution_id",
+              sqlite_where=text("units > 0"), postgresql_where=text("units > 0")),
+    )
 
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
     contribution_id: Mapped[int] = mapped_column(ForeignKey("contributions.id"), primary_key=True)
     commodity: Mapped[str] = mapped_column(String(40), primary_key=True)
     units: Mapped[int] = mapped_column(Amount)
+    received_on: Mapped[date]  # the contribution's: the FIFO order

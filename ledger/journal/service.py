@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from ..extensions import db
 from ..problems import Conflict
@@ -137,9 +137,13 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
 
 
 def _move_holding(fund_id: int, contribution_id: int, commodity: str, units: int) -> None:
+    from ..contributions.models import Contribution
+
     holding = db.session.get(Holding, (fund_id, contribution_id, commodity))
     if holding is None:
-        holding = Holding(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity, units=0)
+        received_on = db.session.get(Contribution, contribution_id).received_on
+        holding = Holding(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity, units=0,
+                          received_on=received_on)
         db.session.add(holding)
     if holding.units + units < 0:
         # Callers check first and explain; this is the last line of defence.
@@ -161,32 +165,43 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
     over the fund's pool, skipping lots whose earmark does not allow this use.
 
     Returns [(contribution, units)], or raises Conflict saying how much is available.
+    Lots are read in small batches along the FIFO index, so a fund with many lots costs
+    only the lots actually drawn.
     """
     from ..contributions.models import Contribution
 
-    query = (select(Contribution, Holding.units)
+    query = (select(Contribution, Holding.units, Holding.received_on)
              .join(Holding, Holding.contribution_id == Contribution.id)
              .where(Holding.fund_id == fund_id, Holding.commodity == commodity, Holding.units > 0)
-             .order_by(Contribution.received_on, Contribution.id))
+             .order_by(Holding.received_on, Holding.contribution_id))
     if source_contribution_id is not None:
-        query = query.where(Contribution.id == source_contribution_id)
+        query = query.where(Holding.contribution_id == source_contribution_id)
     drawn: list[tuple[Any, int]] = []
-    remaining = units
-    available = 0
-    for contribution, held in db.session.execute(query):
-        if not eligible(contribution):
-            continue
-        take = min(held, remaining)
-        drawn.append((contribution, take))
-        available += held
-        remaining -= take
-        if remaining == 0:
-            return drawn
+    remaining, available, after = units, 0, None
+    while True:
+        page = query if after is None else query.where(
+            tuple_(Holding.received_on, Holding.contribution_id) > tuple_(*after))
+        rows = db.session.execute(page.limit(_LOT_BATCH)).all()
+        for contribution, held, received_on in rows:
+            after = (received_on, contribution.id)
+            if not eligible(contribution):
+                continue
+            take = min(held, remaining)
+            drawn.append((contribution, take))
+            available += held
+            remaining -= take
+            if remaining == 0:
+                return drawn
+        if len(rows) < _LOT_BATCH:
+            break
     kind = kind_of(commodity)
     raise Conflict(
         _l("Not enough available: %(wanted)s asked, %(available)s available for this use.",
            wanted=format_units(units, kind), available=format_units(available, kind)),
         available=format_units(available, kind))
+
+
+_LOT_BATCH = 64
 
 
 def record_reversal(user_id: int, txn: JournalTransaction, fund_ids: dict[str, int], public: dict[str, Any],

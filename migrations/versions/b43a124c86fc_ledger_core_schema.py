@@ -1,8 +1,8 @@
 """ledger core schema
 
-Revision ID: e44b083427ae
+Revision ID: b43a124c86fc
 Revises: 
-Create Date: 2026-11-21 22:40:30.506266
+Create Date: 2026-11-21 23:22:09.367912
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import ledger.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'e44b083427ae'
+revision = 'b43a124c86fc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -341,11 +341,15 @@ def upgrade():
     sa.Column('contribution_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('commodity', sa.String(length=40), nullable=False),
     sa.Column('units', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
     sa.CheckConstraint('units >= 0', name=op.f('ck_holdings_not_negative')),
     sa.ForeignKeyConstraint(['contribution_id'], ['contributions.id'], name=op.f('fk_holdings_contribution_id_contributions')),
     sa.ForeignKeyConstraint(['fund_id'], ['funds.id'], name=op.f('fk_holdings_fund_id_funds')),
     sa.PrimaryKeyConstraint('fund_id', 'contribution_id', 'commodity', name=op.f('pk_holdings'))
     )
+    with op.batch_alter_table('holdings', schema=None) as batch_op:
+        batch_op.create_index('ix_holdings_fifo', ['fund_id', 'commodity', 'received_on', 'contribution_id'], unique=False, sqlite_where=sa.text('units > 0'), postgresql_where=sa.text('units > 0'))
+
     op.create_table('postings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('txn_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -440,6 +444,9 @@ def downgrade():
         batch_op.drop_index('ix_postings_account_commodity')
 
     op.drop_table('postings')
+    with op.batch_alter_table('holdings', schema=None) as batch_op:
+        batch_op.drop_index('ix_holdings_fifo', sqlite_where=sa.text('units > 0'), postgresql_where=sa.text('units > 0'))
+
     op.drop_table('holdings')
     with op.batch_alter_table('allocations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_allocations_household_id'))
