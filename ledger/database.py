@@ -70,6 +70,7 @@ def write_transaction() -> Iterator[None]:
         raise
     finally:
         session.info.pop(_WRITE, None)
+        session.info.pop("ledger_lock", None)  # journal.service.lock_ledger's: held until here
 
 
 def transactional(fn: Callable[..., T]) -> Callable[..., T]:

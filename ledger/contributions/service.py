@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..areas.service import get_area, is_within, within_clause
 from ..auth.models import User
@@ -49,12 +49,14 @@ def earmark_allows(contribution: Contribution, *, household=None, fund=None) -> 
 
 def next_receipt_number(fund, year: int) -> str:
     """{FUND}-{YYYY}-{NNNNNN}: sequential per fund and year, no gaps (under the ledger lock)."""
-    counter = db.session.get(ReceiptCounter, (fund.id, year))
-    if counter is None:
-        counter = ReceiptCounter(fund_id=fund.id, year=year, last_number=0)
-        db.session.add(counter)
-    counter.last_number += 1
-    return f"{fund.code}-{year:04d}-{counter.last_number:06d}"
+    number = db.session.scalar(
+        update(ReceiptCounter).where(ReceiptCounter.fund_id == fund.id, ReceiptCounter.year == year)
+        .values(last_number=ReceiptCounter.last_number + 1).returning(ReceiptCounter.last_number))
+    if number is None:  # the fund's first receipt of the year
+        number = 1
+        db.session.add(ReceiptCounter(fund_id=fund.id, year=year, last_number=number))
+        db.session.flush()
+    return f"{fund.code}-{year:04d}-{number:06d}"
 
 
 def _check_earmark_target(data: dict):

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..problems import Conflict
@@ -28,6 +30,7 @@ from .models import Holding, JournalTransaction, LedgerSequence, Material, Posti
 from .quantities import LABOUR, VND, format_units, kind_of
 
 PUBLIC_FORM_VERSION = 1
+LOCK_KEY = "ledger_lock"
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,16 @@ class Leg:
 
 def lock_ledger() -> LedgerSequence:
     """Take the ledger's write lock (a row lock on PostgreSQL; SQLite's writer lock is
-    already held by BEGIN IMMEDIATE) and return the sequence row."""
-    row = db.session.scalar(select(LedgerSequence).where(LedgerSequence.id == 1).with_for_update())
-    if row is None:  # first write ever (the migration also inserts it)
-        row = LedgerSequence(id=1, last_seq=-1)
-        db.session.add(row)
-        db.session.flush()
+    already held by BEGIN IMMEDIATE) and return the sequence row. Taken once per
+    transaction: write_transaction() forgets it when the transaction ends."""
+    row = db.session.info.get(LOCK_KEY)
+    if row is None:
+        row = db.session.scalar(select(LedgerSequence).where(LedgerSequence.id == 1).with_for_update())
+        if row is None:  # the migration inserts it; a database emptied by hand does not have it
+            row = LedgerSequence(id=1, last_seq=-1)
+            db.session.add(row)
+            db.session.flush()
+        db.session.info[LOCK_KEY] = row
     return row
 
 
@@ -137,18 +144,22 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
 
 
 def _move_holding(fund_id: int, contribution_id: int, commodity: str, units: int) -> None:
+    """Add `units` to a fund's lot (an upsert), or take them (an update). Callers check
+    first that the fund holds enough, and explain; CHECK (units >= 0) is the last defence."""
     from ..contributions.models import Contribution
 
-    holding = db.session.get(Holding, (fund_id, contribution_id, commodity))
-    if holding is None:
-        received_on = db.session.get(Contribution, contribution_id).received_on
-        holding = Holding(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity, units=0,
-                          received_on=received_on)
-        db.session.add(holding)
-    if holding.units + units < 0:
-        # Callers check first and explain; this is the last line of defence.
-        raise Conflict(_l("The fund does not hold enough of this contribution."))
-    holding.units += units
+    if units < 0:
+        db.session.execute(update(Holding).where(
+            Holding.fund_id == fund_id, Holding.contribution_id == contribution_id, Holding.commodity == commodity)
+            .values(units=Holding.units + units))
+        return
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    received_on = db.session.get(Contribution, contribution_id).received_on
+    db.session.execute(
+        insert(Holding).values(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity,
+                               units=units, received_on=received_on)
+        .on_conflict_do_update(index_elements=["fund_id", "contribution_id", "commodity"],
+                               set_={"units": Holding.units + units}))
 
 
 def fund_balances(fund_id: int) -> dict[str, int]:
