@@ -99,3 +99,7 @@ def test_household_defaults_to_the_campaign_norm_and_keeps_its_history(ctx):
     assert {h["household_id"] for h in listed} == {new, repair}
     assert w.recorder.post("/households", {"campaign_id": w.campaign_id, "commune_code": "00004", "head_name": "X",
                                            "category": "rich", "support_type": "repair"}).status_code == 422
+    # a household of Hồ Chí Minh City is not one of Hà Nội's campaign
+    outside = w.admin.post("/households", {"campaign_id": w.campaign_id, "commune_code": "26734", "head_name": "X",
+                                           "category": "poor", "support_type": "repair"})
+    assert outside.status_code == 422 and "commune_code" in outside.get_json()["errors"]

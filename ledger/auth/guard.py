@@ -7,6 +7,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from ..extensions import db
 from ..problems import Unauthorized
 from .models import User
 from .service import require, user_for_token
@@ -28,6 +29,8 @@ def token_required(action: str = "read"):
             if user is None:
                 raise Unauthorized(_l("Send a valid token: Authorization: Bearer <token>."))
             require(user, action)
+            # Detached, so that a write transaction starting afresh does not reload it.
+            db.session.expunge(user)
             g.ledger_user = user
             return view(*args, **kwargs)
 

@@ -59,7 +59,8 @@ def next_receipt_number(fund, year: int) -> str:
     return f"{fund.code}-{year:04d}-{number:06d}"
 
 
-def _check_earmark_target(data: dict):
+def check_earmark_target(data: dict) -> None:
+    """An earmark names an existing area or household, not both."""
     from ..households.service import get_household
 
     area_code, household_id = data.get("earmark_area_code"), data.get("earmark_household_id")
@@ -81,6 +82,7 @@ def record_contribution(user: User, data: dict) -> Contribution:
 
     require(user, "record")
     lock_ledger()
+    data = dict(data)  # the pledge's earmark may be filled in below
     campaign = get_campaign(data["campaign_id"])
     fund = get_fund(data["fund_id"])
     require_area(user, fund.area_code)
@@ -104,7 +106,7 @@ def record_contribution(user: User, data: dict) -> Contribution:
                 raise InvalidInput(_l("The earmark differs from the pledge's."), errors={field: [str(pledged)]})
             if data.get(field) is None:
                 data[field] = pledged
-    _check_earmark_target(data)
+    check_earmark_target(data)
 
     contribution = Contribution(
         campaign_id=campaign.id, fund_id=fund.id, donor_id=donor.id if donor else None,
@@ -119,13 +121,13 @@ def record_contribution(user: User, data: dict) -> Contribution:
     db.session.flush()
     if not earmark_allows(contribution, fund=fund):
         raise InvalidInput(_l("The earmark lies outside this fund's area."),
-                               errors={"fund_id": [_l("Choose a fund of the earmarked area.")]})
+                           errors={"fund_id": [_l("Choose a fund of the earmarked area.")]})
     txn = record_transaction(
         "contribution", user.id,
         [Leg(fund.account, resource.commodity, resource.units, contribution.id, fund.id),
          Leg(f"donations:{campaign.code}", resource.commodity, -resource.units, contribution.id)],
         public_contribution(contribution), contribution_refs={contribution.id: contribution.receipt_number})
-    contribution.txn_id = txn.id
+    contribution.txn = txn
     db.session.flush()
     return contribution
 

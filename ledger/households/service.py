@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..areas.service import get_area, within_clause
+from ..areas.service import get_area, is_within, within_clause
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..campaigns.service import get_campaign
@@ -33,6 +33,9 @@ def create_household(user: User, data: dict) -> Household:
     campaign = get_campaign(data["campaign_id"])
     commune = get_area(data["commune_code"])
     require_area(user, commune.code)
+    if not is_within(commune.code, campaign.area_code):
+        raise InvalidInput(_l("The commune lies outside the campaign's area."),
+                           errors={"commune_code": [campaign.area_code]})
     data = dict(data)
     surveyed_on = data.pop("surveyed_on", None) or today_in_vietnam()
     data["approved_amount_vnd"] = data.get("approved_amount_vnd") or campaign.norm_for(data["support_type"])

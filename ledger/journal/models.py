@@ -50,6 +50,11 @@ class JournalTransaction(db.Model):
 
     postings: Mapped[list[Posting]] = relationship(back_populates="txn", order_by="Posting.id")
     recorded_by = relationship("User")
+    reverses: Mapped[JournalTransaction | None] = relationship(
+        remote_side=[id], foreign_keys=[reverses_id], back_populates="reversal")
+    # The transaction that undid this one, if any (set in memory when either is recorded).
+    reversal: Mapped[JournalTransaction | None] = relationship(
+        foreign_keys=[reverses_id], back_populates="reverses", uselist=False)
 
 
 class Posting(db.Model):

@@ -44,19 +44,39 @@ class Leg:
     fund_id: int | None = None  # set when the account is a fund's: its holdings move too
 
 
-def lock_ledger() -> LedgerSequence:
-    """Take the ledger's write lock (a row lock on PostgreSQL; SQLite's writer lock is
-    already held by BEGIN IMMEDIATE) and return the sequence row. Taken once per
-    transaction: write_transaction() forgets it when the transaction ends."""
-    row = db.session.info.get(LOCK_KEY)
-    if row is None:
-        row = db.session.scalar(select(LedgerSequence).where(LedgerSequence.id == 1).with_for_update())
-        if row is None:  # the migration inserts it; a database emptied by hand does not have it
-            row = LedgerSequence(id=1, last_seq=-1)
-            db.session.add(row)
-            db.session.flush()
-        db.session.info[LOCK_KEY] = row
-    return row
+def lock_ledger() -> int:
+    """Take the ledger's write lock and reserve the next journal seq, in one statement.
+
+    On PostgreSQL the UPDATE row-locks `ledger_sequence` until the transaction ends; on
+    SQLite the writer lock is already held by BEGIN IMMEDIATE. Taken once per write
+    transaction (write_transaction() forgets it at the end); a refused write rolls the
+    reservation back with everything else, so seqs stay gapless.
+    """
+    reserved = db.session.info.get(LOCK_KEY)
+    if reserved is None:
+        reserved = {"seq": _advance_sequence(), "used": False}
+        db.session.info[LOCK_KEY] = reserved
+    return reserved["seq"]
+
+
+def _advance_sequence() -> int:
+    seq = db.session.scalar(update(LedgerSequence).where(LedgerSequence.id == 1)
+                            .values(last_seq=LedgerSequence.last_seq + 1).returning(LedgerSequence.last_seq))
+    if seq is None:  # the migration inserts the row; a database emptied by hand lacks it
+        seq = 0
+        db.session.add(LedgerSequence(id=1, last_seq=seq))
+        db.session.flush()
+    return seq
+
+
+def _next_seq() -> int:
+    """The seq of the transaction being recorded: the reserved one, then the following."""
+    lock_ledger()
+    reserved = db.session.info[LOCK_KEY]
+    if reserved["used"]:
+        reserved["seq"] = _advance_sequence()
+    reserved["used"] = True
+    return reserved["seq"]
 
 
 def canonical_json(body: Any) -> str:
@@ -107,12 +127,11 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
     if not legs or any(totals.values()):
         raise AssertionError(f"unbalanced journal transaction: {dict(totals)}")  # a bug, not input
 
-    sequence = lock_ledger()
-    sequence.last_seq += 1
+    seq = _next_seq()
     recorded_at = utcnow()
     body = {
         "v": PUBLIC_FORM_VERSION,
-        "seq": sequence.last_seq,
+        "seq": seq,
         "kind": kind,
         "recorded_at": recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "postings": [
@@ -128,14 +147,12 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
         body["reason"] = reason
     public_json = canonical_json(body)
     txn = JournalTransaction(
-        seq=sequence.last_seq, kind=kind, recorded_at=recorded_at, recorded_by_id=user_id,
-        reverses_id=reverses.id if reverses is not None else None, reason=reason,
-        public_json=public_json, sha256=hashlib.sha256(public_json.encode()).hexdigest())
+        seq=seq, kind=kind, recorded_at=recorded_at, recorded_by_id=user_id, reverses=reverses, reason=reason,
+        public_json=public_json, sha256=hashlib.sha256(public_json.encode()).hexdigest(),
+        reversal=None,  # known: a new transaction is not reversed (saves asking the database)
+        postings=[Posting(account=leg.account, commodity=leg.commodity, units=leg.units,
+                          contribution_id=leg.contribution_id) for leg in legs])
     db.session.add(txn)
-    db.session.flush()
-    db.session.add_all(
-        Posting(txn_id=txn.id, account=leg.account, commodity=leg.commodity, units=leg.units,
-                contribution_id=leg.contribution_id) for leg in legs)
     for leg in legs:
         if leg.fund_id is not None:
             _move_holding(leg.fund_id, leg.contribution_id, leg.commodity, leg.units)
@@ -241,7 +258,7 @@ def reversed_txn_ids():
 def is_reversed(record) -> bool:
     """Has the journal transaction of this record (contribution, allocation, transfer) been
     reversed? A voided contribution is one whose transaction was reversed."""
-    return reversal_of(record.txn_id) is not None
+    return record.txn.reversal is not None
 
 
 def verify_journal() -> list[str]:

@@ -28,7 +28,7 @@ def get_pledge(pledge_id: int) -> Pledge:
 
 @transactional
 def create_pledge(user: User, data: dict) -> Pledge:
-    from ..contributions.service import _check_earmark_target
+    from ..contributions.service import check_earmark_target
     from ..donors.service import get_donor
     from ..funds.service import get_fund
 
@@ -38,7 +38,7 @@ def create_pledge(user: User, data: dict) -> Pledge:
     require_area(user, fund.area_code)
     donor = get_donor(data["donor_id"])
     resource = resource_from(data, priced=True)
-    _check_earmark_target(data)
+    check_earmark_target(data)
     pledge = Pledge(campaign_id=campaign.id, fund_id=fund.id, donor_id=donor.id, kind=resource.kind,
                     commodity=resource.commodity, units=resource.units,
                     unit_price_vnd=resource.unit_price_vnd, value_vnd=resource.value_vnd,
