@@ -34,7 +34,6 @@ def token_required(action: str = "read"):
             g.ledger_user = user
             return view(*args, **kwargs)
 
-        wrapper._ledger_action = action
         return Blueprint.doc(security=[{"bearer": []}])(wrapper)  # marked in the OpenAPI document
 
     return decorator
