@@ -83,13 +83,10 @@ def allocate_to_household(user: User, data: dict) -> Allocation:
     allocation = Allocation(fund_id=fund.id, household_id=household.id, kind=resource.kind,
                             commodity=resource.commodity, units=resource.units, value_vnd=total_value,
                             source_contribution_id=source_id, override_reason=override_reason,
-                            note=data.get("note"), txn_id=txn.id, created_by_id=user.id)
+                            note=data.get("note"), txn=txn, created_by_id=user.id,
+                            lines=[AllocationLine(contribution_id=c.id, units=u, value_vnd=v) for c, u, v in lines])
     db.session.add(allocation)
     db.session.flush()
-    db.session.add_all(AllocationLine(allocation_id=allocation.id, contribution_id=c.id, units=u, value_vnd=v)
-                       for c, u, v in lines)
-    db.session.flush()
-    db.session.refresh(allocation)
     return allocation
 
 

@@ -102,12 +102,10 @@ def transfer_between_funds(user: User, from_fund_id: int, data: dict) -> Transfe
                              {"transfer": {"from": source.code, "to": target.code}}, contribution_refs=refs)
     transfer = Transfer(from_fund_id=source.id, to_fund_id=target.id, commodity=resource.commodity,
                         units=resource.units, source_contribution_id=data.get("source_contribution_id"),
-                        note=data.get("note"), txn_id=txn.id, created_by_id=user.id)
+                        note=data.get("note"), txn=txn, created_by_id=user.id,
+                        lines=[TransferLine(contribution_id=c.id, units=u) for c, u in lots])
     db.session.add(transfer)
     db.session.flush()
-    db.session.add_all(TransferLine(transfer_id=transfer.id, contribution_id=c.id, units=u) for c, u in lots)
-    db.session.flush()
-    db.session.refresh(transfer)
     return transfer
 
 

@@ -36,8 +36,7 @@ class Household(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     commune = relationship("Area", lazy="joined")
-    events: Mapped[list[HouseholdStatusEvent]] = relationship(
-        order_by="HouseholdStatusEvent.id", lazy="selectin")
+    events: Mapped[list[HouseholdStatusEvent]] = relationship(order_by="HouseholdStatusEvent.id")
 
     @property
     def account(self) -> str:

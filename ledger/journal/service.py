@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..problems import Conflict
@@ -193,23 +194,24 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
     over the fund's pool, skipping lots whose earmark does not allow this use.
 
     Returns [(contribution, units)], or raises Conflict saying how much is available.
-    Lots are read in small batches along the FIFO index, so a fund with many lots costs
-    only the lots actually drawn.
+    Lots are read in growing batches along the FIFO index, so a fund with many lots
+    costs about the lots actually drawn.
     """
     from ..contributions.models import Contribution
 
     query = (select(Contribution, Holding.units, Holding.received_on)
+             .options(lazyload("*"))  # only the lots themselves: no donor or fund joined in
              .join(Holding, Holding.contribution_id == Contribution.id)
              .where(Holding.fund_id == fund_id, Holding.commodity == commodity, Holding.units > 0)
              .order_by(Holding.received_on, Holding.contribution_id))
     if source_contribution_id is not None:
         query = query.where(Holding.contribution_id == source_contribution_id)
     drawn: list[tuple[Any, int]] = []
-    remaining, available, after = units, 0, None
+    remaining, available, after, batch = units, 0, None, 4
     while True:
         page = query if after is None else query.where(
             tuple_(Holding.received_on, Holding.contribution_id) > tuple_(*after))
-        rows = db.session.execute(page.limit(_LOT_BATCH)).all()
+        rows = db.session.execute(page.limit(batch)).all()
         for contribution, held, received_on in rows:
             after = (received_on, contribution.id)
             if not eligible(contribution):
@@ -220,16 +222,14 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
             remaining -= take
             if remaining == 0:
                 return drawn
-        if len(rows) < _LOT_BATCH:
+        if len(rows) < batch:
             break
+        batch = min(batch * 4, 256)  # most draws end in the first lots; long ones read more at once
     kind = kind_of(commodity)
     raise Conflict(
         _l("Not enough available: %(wanted)s asked, %(available)s available for this use.",
            wanted=format_units(units, kind), available=format_units(available, kind)),
         available=format_units(available, kind))
-
-
-_LOT_BATCH = 64
 
 
 def record_reversal(user_id: int, txn: JournalTransaction, fund_ids: dict[str, int], public: dict[str, Any],
