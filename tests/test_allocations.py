@@ -26,6 +26,11 @@ def test_pool_is_drawn_first_in_first_out_with_a_line_per_contribution(ctx):
     assert household["funding"]["social_vnd"] == 3_000_000
     assert household["funding"]["state_budget_vnd"] == 1_000_000
     assert household["funding"]["remaining_need_vnd"] == 56_000_000
+    by_area = w.recorder.ok(w.recorder.get("/allocations", area_code="00004", campaign_id=w.campaign_id))
+    assert [x["allocation_id"] for x in by_area] == [a["allocation_id"]]
+    assert w.recorder.ok(w.recorder.get("/allocations", area_code="00008")) == []
+    by_source = w.recorder.ok(w.recorder.get("/allocations", contribution_id=c2["contribution_id"]))
+    assert [x["allocation_id"] for x in by_source] == [a["allocation_id"]]
     assert verify_journal() == []
 
 

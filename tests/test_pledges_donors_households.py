@@ -28,6 +28,9 @@ def test_pledge_status_open_partial_fulfilled_overdue_cancelled(ctx):
     # voiding a contribution takes it out of the fulfilment
     w.recorder.ok(w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Trùng"}))
     assert w.recorder.ok(w.recorder.get(f"/pledges/{p['pledge_id']}"))["status"] == "partial"
+    assert [x["pledge_id"] for x in w.recorder.ok(w.recorder.get("/pledges", q="sua viet", area_code="01"))] == [
+        p["pledge_id"]]
+    assert w.recorder.ok(w.recorder.get("/pledges", area_code="79")) == []
     late = w.recorder.ok(pledge(w, due_on="2025-01-31"), 201)
     assert late["status"] == "overdue"
     row = db.session.get(Pledge, late["pledge_id"])

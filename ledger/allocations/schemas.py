@@ -17,6 +17,8 @@ class AllocationIn(ResourceIn):
 
 
 class AllocationQuery(Schema):
+    campaign_id = fields.Integer()
+    area_code = fields.String(metadata={"description": "the household's commune, or an area above it"})
     fund_id = fields.Integer()
     household_id = fields.Integer()
     contribution_id = fields.Integer()

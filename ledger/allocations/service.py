@@ -113,6 +113,14 @@ def list_allocations(user: User, filters: dict):
     for name in ("fund_id", "household_id", "kind"):
         if filters.get(name) is not None:
             query = query.where(getattr(Allocation, name) == filters[name])
+    if filters.get("area_code") or filters.get("campaign_id"):
+        from ..households.models import Household
+
+        query = query.join(Household, Household.id == Allocation.household_id)
+        if filters.get("area_code"):
+            query = query.where(within_clause(Household.commune_code, filters["area_code"]))
+        if filters.get("campaign_id"):
+            query = query.where(Household.campaign_id == filters["campaign_id"])
     if filters.get("contribution_id"):
         query = query.where(Allocation.id.in_(select(AllocationLine.allocation_id).where(
             AllocationLine.contribution_id == filters["contribution_id"])))

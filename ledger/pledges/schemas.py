@@ -20,6 +20,8 @@ class PledgeIn(ResourceIn):
 
 class PledgeQuery(Schema):
     campaign_id = fields.Integer()
+    area_code = fields.String(metadata={"description": "the fund's area and below"})
+    q = fields.String(metadata={"description": "donor name, diacritics optional"})
     fund_id = fields.Integer()
     donor_id = fields.Integer()
     kind = Choice(KINDS)

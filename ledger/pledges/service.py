@@ -110,6 +110,14 @@ def list_pledges(user: User, filters: dict):
     for name in ("campaign_id", "fund_id", "donor_id", "kind"):
         if filters.get(name) is not None:
             query = query.where(getattr(Pledge, name) == filters[name])
+    if filters.get("area_code"):
+        query = query.where(within_clause(Fund.area_code, filters["area_code"]))
+    if filters.get("q"):
+        from ..donors.models import Donor
+        from ..text import fold
+
+        query = query.join(Donor, Donor.id == Pledge.donor_id).where(
+            Donor.name_folded.contains(fold(filters["q"]), autoescape=True))
     if filters.get("due_before"):
         query = query.where(Pledge.due_on <= filters["due_before"])
     return query
