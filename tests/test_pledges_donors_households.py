@@ -96,6 +96,8 @@ def test_household_defaults_to_the_campaign_norm_and_keeps_its_history(ctx):
 
     change = db.session.scalars(select(HouseholdChange)).one()
     assert change.changes["approved_amount_vnd"] == [30_000_000, 35_000_000]
+    history = w.recorder.ok(w.recorder.get(f"/households/{repair}"))["history"]
+    assert history[0]["changes"]["own_contribution_vnd"] == [0, 5_000_000]
     funding = w.recorder.ok(w.recorder.get(f"/households/{repair}"))["funding"]
     assert funding["own_vnd"] == 5_000_000 and funding["total_vnd"] == 5_000_000
     listed = w.recorder.ok(w.recorder.get("/households", area_code="00004", status="approved", q="nguyen van"))

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields
 
 from ..fields import Choice, CitizenId, TaxCode, Text, VietnamPhone
+from ..journal.schemas import ChangeOut
 from .models import DONOR_KINDS, PUBLIC_DISPLAYS
 from .service import donor_history
 
@@ -47,14 +48,8 @@ class DonorOut(Schema):
     created_at = fields.DateTime()
 
 
-class DonorChangeOut(Schema):
-    changes = fields.Dict()
-    changed_by_id = fields.Integer()
-    changed_at = fields.DateTime()
-
-
 class DonorDetailOut(DonorOut):
     history = fields.Method("_history")
 
     def _history(self, donor):
-        return DonorChangeOut(many=True).dump(donor_history(donor.id))
+        return ChangeOut(many=True).dump(donor_history(donor.id))

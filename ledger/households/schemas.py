@@ -1,8 +1,9 @@
 from marshmallow import Schema, fields
 
 from ..fields import Choice, CitizenId, LocalDate, MoneyVND, Text, VietnamPhone
+from ..journal.schemas import ChangeOut
 from .models import CATEGORIES, STATUSES, SUPPORT_TYPES
-from .service import funding_composition
+from .service import funding_composition, household_history
 
 
 class HouseholdIn(Schema):
@@ -72,3 +73,7 @@ class HouseholdOut(Schema):
 class HouseholdDetailOut(HouseholdOut):
     timeline = fields.List(fields.Nested(StatusEventOut), attribute="events")
     funding = fields.Function(funding_composition)
+    history = fields.Method("_history")
+
+    def _history(self, household):
+        return ChangeOut(many=True).dump(household_history(household.id))

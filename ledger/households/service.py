@@ -99,6 +99,11 @@ def change_status(user: User, household_id: int, status: str, on, note: str | No
     return household
 
 
+def household_history(household_id: int) -> list[HouseholdChange]:
+    return db.session.scalars(select(HouseholdChange).where(HouseholdChange.household_id == household_id)
+                              .order_by(HouseholdChange.id)).all()
+
+
 def allocated_value(household_id: int) -> int:
     """Đồng value of everything allocated to the household and not reversed."""
     from ..allocations.models import Allocation

@@ -54,3 +54,11 @@ class ReasonIn(Schema):
     """Why a void, reversal or cancellation is made: kept with it, for ever."""
 
     reason = Text(required=True, max_length=2000)
+
+
+class ChangeOut(Schema):
+    """One edit of a donor or household, as kept in its history: {field: [old, new]}."""
+
+    changes = fields.Dict()
+    changed_by_id = fields.Integer()
+    changed_at = fields.DateTime()
