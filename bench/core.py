@@ -48,17 +48,9 @@ APPROVED_VND = 60_000_000  # each household gets 20 allocations (2n over n/10): 
 
 def prepare_postgres(url: str) -> None:
     """Create the bench database if missing; start from an empty public schema."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        name = sa.engine.make_url(url).database
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
+    from ledger.database import recreate_postgres_database
+
+    recreate_postgres_database(url, PG_ADMIN_URL)
 
 
 def set_up(app, n: int) -> dict:

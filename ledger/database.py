@@ -82,3 +82,21 @@ def transactional(fn: Callable[..., T]) -> Callable[..., T]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def recreate_postgres_database(url: str, admin_url: str) -> None:
+    """For tests and benchmarks: create the database of `url` if missing (connecting to
+    `admin_url`), and empty its public schema. Raises OperationalError when unreachable."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        name = sa.engine.make_url(url).database
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()

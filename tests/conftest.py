@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from ledger import create_app
+from ledger.database import recreate_postgres_database
 from ledger.extensions import db
 
 PG_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_test")
@@ -31,18 +32,9 @@ TEST_AREAS = [
 
 
 def _prepare_postgres() -> str | None:
+    """Empty the test database; None when done, else why PostgreSQL is unreachable."""
     try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = sa.engine.make_url(PG_URL).database
-            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        admin.dispose()
-        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        engine.dispose()
+        recreate_postgres_database(PG_URL, PG_ADMIN_URL)
         return None
     except sa.exc.OperationalError as exc:
         return str(exc).splitlines()[0]
