@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 _WRITE = "ledger_write"
+LEDGER_LOCK = "ledger_lock"  # session.info key of the lock journal.service.lock_ledger() holds
 T = TypeVar("T")
 
 
@@ -44,10 +45,6 @@ def _on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def in_write_transaction() -> bool:
-    return bool(db.session.info.get(_WRITE))
-
-
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """Run the block as one write transaction: commit at the end, roll back on any error.
@@ -70,7 +67,7 @@ def write_transaction() -> Iterator[None]:
         raise
     finally:
         session.info.pop(_WRITE, None)
-        session.info.pop("ledger_lock", None)  # journal.service.lock_ledger's: held until here
+        session.info.pop(LEDGER_LOCK, None)  # the lock ends with the transaction
 
 
 def transactional(fn: Callable[..., T]) -> Callable[..., T]:

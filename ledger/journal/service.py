@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import lazyload
 
+from ..database import LEDGER_LOCK
 from ..extensions import db
 from ..problems import Conflict
 from ..text import clean_text
@@ -31,7 +32,6 @@ from .models import Holding, JournalTransaction, LedgerSequence, Material, Posti
 from .quantities import LABOUR, VND, format_units, kind_of
 
 PUBLIC_FORM_VERSION = 1
-LOCK_KEY = "ledger_lock"
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,10 @@ def lock_ledger() -> int:
     transaction (write_transaction() forgets it at the end); a refused write rolls the
     reservation back with everything else, so seqs stay gapless.
     """
-    reserved = db.session.info.get(LOCK_KEY)
+    reserved = db.session.info.get(LEDGER_LOCK)
     if reserved is None:
         reserved = {"seq": _advance_sequence(), "used": False}
-        db.session.info[LOCK_KEY] = reserved
+        db.session.info[LEDGER_LOCK] = reserved
     return reserved["seq"]
 
 
@@ -73,7 +73,7 @@ def _advance_sequence() -> int:
 def _next_seq() -> int:
     """The seq of the transaction being recorded: the reserved one, then the following."""
     lock_ledger()
-    reserved = db.session.info[LOCK_KEY]
+    reserved = db.session.info[LEDGER_LOCK]
     if reserved["used"]:
         reserved["seq"] = _advance_sequence()
     reserved["used"] = True
