@@ -178,3 +178,16 @@ def test_labour_allocation_is_counted_in_person_days_and_value(ctx):
     funding = w.recorder.ok(w.recorder.get(f"/households/{h}"))["funding"]
     assert funding["labour_person_days"] == "2.25" and funding["labour_vnd"] == 675_000
     assert w.allocate(h, kind="labour", person_days="2", day_rate_vnd=1).status_code == 422
+
+
+def test_a_contribution_funds_households_of_its_own_campaign_only(ctx):
+    w = build_world(ctx)
+    other = w.admin.ok(w.admin.post("/campaigns", {"code": "LU2025", "name": "Hỗ trợ sau bão Yagi",
+                                                   "area_code": "01", "starts_on": "2025-01-01"}))
+    flood_gift = w.recorder.ok(w.contribute(campaign_id=other["campaign_id"], amount_vnd=5_000_000))
+    h = w.household()  # of the housing campaign
+    assert w.allocate(h, amount_vnd=1_000_000).status_code == 409
+    assert w.allocate(h, amount_vnd=1_000_000, source_contribution_id=flood_gift["contribution_id"]).status_code == 409
+    housing_gift = w.recorder.ok(w.contribute(amount_vnd=2_000_000))
+    a = w.recorder.ok(w.allocate(h, amount_vnd=1_000_000), 201)
+    assert [ln["contribution_id"] for ln in a["lines"]] == [housing_gift["contribution_id"]]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..areas.service import within_clause
 from ..auth.models import User
 from ..auth.service import can, require, require_area
-from ..contributions.service import earmark_allows
+from ..contributions.service import may_fund
 from ..database import transactional
 from ..extensions import db
 from ..funds.service import get_fund
@@ -50,11 +50,11 @@ def allocate_to_household(user: User, data: dict) -> Allocation:
         from ..contributions.service import get_contribution
 
         named = get_contribution(source_id)
-        if not earmark_allows(named, household=household):
+        if not may_fund(named, household):
             raise Conflict(_l("Contribution %(receipt)s is earmarked for another use.",
                               receipt=named.receipt_number))
     lots = draw_lots(fund.id, resource.commodity, resource.units, source_contribution_id=source_id,
-                     eligible=lambda c: earmark_allows(c, household=household))
+                     eligible=lambda c: may_fund(c, household))
     # Each line is valued at its contribution's own unit value, rounded once, here.
     lines = [(c, units, value_vnd(units, resource.kind, c.unit_price_vnd or 0)) for c, units in lots]
     total_value = sum(v for _, _, v in lines)

@@ -47,6 +47,11 @@ def earmark_allows(contribution: Contribution, *, household=None, fund=None) -> 
     return True
 
 
+def may_fund(contribution: Contribution, household) -> bool:
+    """May this contribution go to this household? Only within its campaign and earmark."""
+    return contribution.campaign_id == household.campaign_id and earmark_allows(contribution, household=household)
+
+
 def next_receipt_number(fund, year: int) -> str:
     """{FUND}-{YYYY}-{NNNNNN}: sequential per fund and year, no gaps (under the ledger lock)."""
     number = db.session.scalar(
