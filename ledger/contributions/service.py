@@ -13,7 +13,7 @@ from ..campaigns.service import get_campaign
 from ..database import transactional
 from ..extensions import db
 from ..journal.resources import resource_from
-from ..journal.service import Leg, lock_ledger, record_reversal, record_transaction, reversal_of, reversed_txn_ids
+from ..journal.service import Leg, lock_ledger, not_reversed, record_reversal, record_transaction, reversal_of
 from ..problems import Conflict, InvalidInput, NotFound
 from .models import METHODS_BY_KIND, Contribution, ReceiptCounter
 
@@ -164,11 +164,11 @@ def live_dependents(contribution: Contribution) -> dict[str, list[int]]:
 
     allocations = db.session.scalars(
         select(Allocation.id).join(AllocationLine, AllocationLine.allocation_id == Allocation.id)
-        .where(AllocationLine.contribution_id == contribution.id, Allocation.txn_id.not_in(reversed_txn_ids()))
+        .where(AllocationLine.contribution_id == contribution.id, not_reversed(Allocation.txn_id))
         .distinct().order_by(Allocation.id)).all()
     transfers = db.session.scalars(
         select(Transfer.id).join(TransferLine, TransferLine.transfer_id == Transfer.id)
-        .where(TransferLine.contribution_id == contribution.id, Transfer.txn_id.not_in(reversed_txn_ids()))
+        .where(TransferLine.contribution_id == contribution.id, not_reversed(Transfer.txn_id))
         .distinct().order_by(Transfer.id)).all()
     return {"allocations": list(allocations), "transfers": list(transfers)}
 

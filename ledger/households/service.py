@@ -11,7 +11,7 @@ from ..campaigns.service import get_campaign
 from ..database import transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
-from ..journal.service import reversed_txn_ids
+from ..journal.service import not_reversed
 from ..problems import Conflict, InvalidInput, NotFound
 from ..text import fold
 from .models import STATUSES, Household, HouseholdChange, HouseholdStatusEvent
@@ -109,7 +109,7 @@ def allocated_value(household_id: int) -> int:
     from ..allocations.models import Allocation
 
     return int(db.session.scalar(select(func.coalesce(func.sum(Allocation.value_vnd), 0)).where(
-        Allocation.household_id == household_id, Allocation.txn_id.not_in(reversed_txn_ids()))))
+        Allocation.household_id == household_id, not_reversed(Allocation.txn_id))))
 
 
 def funding_composition(household: Household) -> dict:
@@ -126,7 +126,7 @@ def funding_composition(household: Household) -> dict:
         .join(Allocation, Allocation.id == AllocationLine.allocation_id)
         .join(Contribution, Contribution.id == AllocationLine.contribution_id)
         .outerjoin(Donor, Donor.id == Contribution.donor_id)
-        .where(Allocation.household_id == household.id, Allocation.txn_id.not_in(reversed_txn_ids()))
+        .where(Allocation.household_id == household.id, not_reversed(Allocation.txn_id))
         .group_by(Donor.kind, Allocation.kind))
     by_source = {"state_budget_vnd": 0, "social_vnd": 0, "own_vnd": household.own_contribution_vnd}
     by_kind = {"cash_vnd": 0, "materials_vnd": 0, "labour_vnd": 0}

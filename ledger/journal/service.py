@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import lazyload
@@ -202,7 +202,9 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
     query = (select(Contribution, Holding.units, Holding.received_on)
              .options(lazyload("*"))  # only the lots themselves: no donor or fund joined in
              .join(Holding, Holding.contribution_id == Contribution.id)
-             .where(Holding.fund_id == fund_id, Holding.commodity == commodity, Holding.units > 0)
+             .where(Holding.fund_id == fund_id, Holding.commodity == commodity,
+                    # a literal 0, so PostgreSQL's generic plan can use the partial index
+                    Holding.units > literal_column("0"))
              .order_by(Holding.received_on, Holding.contribution_id))
     if source_contribution_id is not None:
         query = query.where(Holding.contribution_id == source_contribution_id)
@@ -250,9 +252,10 @@ def reversal_of(txn_id: int) -> JournalTransaction | None:
     return db.session.scalar(select(JournalTransaction).where(JournalTransaction.reverses_id == txn_id))
 
 
-def reversed_txn_ids():
-    """A subquery of the ids of transactions that have been reversed (or voided)."""
-    return select(JournalTransaction.reverses_id).where(JournalTransaction.reverses_id.is_not(None))
+def not_reversed(txn_id_column):
+    """A WHERE clause: the transaction in `txn_id_column` has not been reversed (or voided).
+    NOT EXISTS, which PostgreSQL answers by the unique index on reverses_id."""
+    return ~select(JournalTransaction.id).where(JournalTransaction.reverses_id == txn_id_column).exists()
 
 
 def is_reversed(record) -> bool:

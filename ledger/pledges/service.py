@@ -13,7 +13,7 @@ from ..database import transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.resources import Resource, resource_from
-from ..journal.service import reversed_txn_ids
+from ..journal.service import not_reversed
 from ..problems import Conflict, InvalidInput, NotFound
 from ..text import clean_text
 from .models import Pledge, PledgeCancellation
@@ -56,7 +56,7 @@ def fulfilled_units(pledge: Pledge) -> int:
 
     return int(db.session.scalar(
         select(func.coalesce(func.sum(Contribution.units), 0))
-        .where(Contribution.pledge_id == pledge.id, Contribution.txn_id.not_in(reversed_txn_ids()))))
+        .where(Contribution.pledge_id == pledge.id, not_reversed(Contribution.txn_id))))
 
 
 def pledge_status(pledge: Pledge, today: date | None = None) -> str:
