@@ -144,7 +144,7 @@ def public_contribution(c: Contribution) -> dict:
     donor = c.donor
     return {"contribution": {
         "receipt": c.receipt_number,
-        "campaign": c.campaign.code if c.campaign else get_campaign(c.campaign_id).code,
+        "campaign": c.campaign.code,
         "fund": c.fund.code,
         "received_on": c.received_on.isoformat(),
         "method": c.method,
@@ -218,17 +218,6 @@ def list_contributions(user: User, filters: dict):
             Donor.name_folded.contains(fold(filters["q"]), autoescape=True)
             | Contribution.receipt_number.contains(filters["q"].upper(), autoescape=True))
     return query
-
-
-def held_by_lot(contribution: Contribution) -> int:
-    """Units of this contribution still held by funds (not allocated)."""
-    from sqlalchemy import func
-
-    from ..journal.models import Holding
-
-    return int(db.session.scalar(select(func.coalesce(func.sum(Holding.units), 0))
-                                 .where(Holding.contribution_id == contribution.id)))
-
 
 
 def receipt_numbers(contribution_ids) -> dict[int, str]:
