@@ -1,0 +1,45 @@
+"""python -m receipts verify FILE.pdf --public-key KEY
+   python -m receipts verify-url URL --public-key KEY
+
+Exit code 0 only when genuine; 1 not genuine; 2 genuine but voided; 3 the check could not
+run (unreadable file, unreachable ledger). One line per receipt says why.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .verify import EXIT_CODES, load_keys, verify_pdf, verify_url
+
+CANNOT_CHECK = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m receipts", description="Verify a receipt offline.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    pdf = commands.add_parser("verify", help="verify the receipt(s) a PDF carries")
+    pdf.add_argument("file", type=Path)
+    url = commands.add_parser("verify-url", help="verify the URL a receipt's QR code carries")
+    url.add_argument("url")
+    for sub in (pdf, url):
+        sub.add_argument("--public-key", "-k", type=Path, action="append", required=True,
+                         help="a published public key (PEM or base64); repeat for rotated keys")
+    args = parser.parse_args(argv)
+
+    try:
+        keys = load_keys(args.public_key)
+        if args.command == "verify":
+            verdicts = verify_pdf(args.file.read_bytes(), keys)
+        else:
+            verdicts = [verify_url(args.url, keys)]
+    except (OSError, ValueError) as exc:
+        print(f"cannot check: {exc}", file=sys.stderr)
+        return CANNOT_CHECK
+    for verdict in verdicts:
+        print(f"{verdict.number or '?'}: {verdict.status.upper().replace('_', ' ')}: {verdict.reason}")
+    return max(EXIT_CODES[v.status] for v in verdicts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
