@@ -24,14 +24,18 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) ledger areas import
 	PORT=$(PORT) $(FLASK) ledger user ensure-admin
+	$(FLASK) ledger receipts issue-missing
+	$(FLASK) ledger keys show
 	@echo "Serving on http://127.0.0.1:$(PORT)  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	LEDGER_PUBLIC_URL=$${LEDGER_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: install
 	$(BIN)/pytest
 
 bench: install
 	$(BIN)/python bench/core.py
+	$(BIN)/python bench/receipts.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

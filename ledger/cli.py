@@ -13,8 +13,10 @@ from .problems import LedgerError
 ledger_cli = AppGroup("ledger", help="Ledger administration.")
 areas_cli = AppGroup("areas", help="Administrative areas.")
 user_cli = AppGroup("user", help="Staff users.")
-ledger_cli.add_command(areas_cli)
-ledger_cli.add_command(user_cli)
+keys_cli = AppGroup("keys", help="The key that signs receipts.")
+receipts_cli = AppGroup("receipts", help="Signed receipts.")
+for group in (areas_cli, user_cli, keys_cli, receipts_cli):
+    ledger_cli.add_command(group)
 
 
 def _fail(err: LedgerError):
@@ -101,3 +103,40 @@ def verify():
     if problems:
         raise SystemExit(1)
     click.echo("ledger verified: every transaction balances, holdings equal the journal")
+
+
+@keys_cli.command("show")
+def show_key():
+    """Print the active signing key's id and public key (never the private key)."""
+    from receipts.signing import public_key_pem
+
+    from .transparency.keys import key_file, signing_key
+    from .transparency.service import ensure_key_on_record
+
+    record = ensure_key_on_record()
+    click.echo(f"key id: {record.key_id} (Ed25519), private key file: {key_file()}")
+    click.echo(public_key_pem(signing_key().public_key), nl=False)
+
+
+@keys_cli.command("rotate")
+def rotate_key():
+    """Sign from now on with a new key; receipts signed before stay verifiable."""
+    from flask import current_app
+
+    from .transparency.service import rotate_signing_key
+
+    try:
+        old, new, archived = rotate_signing_key(current_app)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"new signing key {new}; key {old} is retired and still published.")
+    click.echo(f"The old private key was moved to {archived}: archive it offline, then delete it.")
+    click.echo("Restart the service so that every worker signs with the new key.")
+
+
+@receipts_cli.command("issue-missing")
+def issue_missing():
+    """Sign receipts for contributions recorded before receipts were signed."""
+    from .receipts.service import issue_missing_receipts
+
+    click.echo(f"issued {issue_missing_receipts()} receipts")

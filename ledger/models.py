@@ -10,3 +10,5 @@ from .households.models import Household, HouseholdChange, HouseholdStatusEvent 
 from .idempotency.models import IdempotencyRecord  # noqa: F401
 from .journal.models import Holding, JournalTransaction, LedgerSequence, Material, Posting  # noqa: F401
 from .pledges.models import Pledge, PledgeCancellation  # noqa: F401
+from .receipts.models import Receipt, ReceiptVoid  # noqa: F401
+from .transparency.models import SigningKeyRecord  # noqa: F401

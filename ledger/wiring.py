@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
@@ -10,11 +11,39 @@ from .extensions import api, babel, db, migrate
 from .problems import register_problem_handlers
 
 LANGUAGES = ("vi", "en")
+LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    # Vietnamese unless the caller prefers English.
-    return request.accept_languages.best_match(LANGUAGES, default="vi") if request else "vi"
+    """The API follows Accept-Language (Vietnamese by default). Pages are Vietnamese unless
+    the reader chose English with ?lang=en (remembered in a cookie): a phone set to English
+    still opens a Vietnamese receipt in Vietnamese."""
+    if not request:
+        return "vi"
+    if request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]
+    if not request.path.startswith("/api/"):
+        return request.cookies.get(LANG_COOKIE) if request.cookies.get(LANG_COOKIE) in LANGUAGES else "vi"
+    return request.accept_languages.best_match(LANGUAGES, default="vi")
+
+
+def _remember_language(response):
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and not request.path.startswith("/api/"):
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def _page_helpers() -> dict:
+    from flask_babel import get_locale
+
+    def query_with(**changes) -> str:
+        """This page's query string with some parameters changed (the language links keep ?s=)."""
+        args = request.args.to_dict()
+        args.update(changes)
+        return urlencode(args)
+
+    return {"current_locale": str(get_locale()), "query_with": query_with}
 
 
 def init_app(app: Flask) -> None:
@@ -35,14 +64,17 @@ def init_app(app: Flask) -> None:
     from .auth.api import blp as auth_blp
     from .campaigns.api import blp as campaigns_blp
     from .contributions.api import blp as contributions_blp
-    from .contributions.api import receipts_blp
     from .donors.api import blp as donors_blp
     from .funds.api import blp as funds_blp
     from .households.api import blp as households_blp
     from .pledges.api import blp as pledges_blp
+    from .receipts.api import blp as receipts_blp
+    from .receipts.api import fund_receipts_blp
+    from .transparency.api import blp as transparency_blp
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
-                contributions_blp, households_blp, allocations_blp, receipts_blp):
+                contributions_blp, households_blp, allocations_blp, receipts_blp, fund_receipts_blp,
+                transparency_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
@@ -50,6 +82,12 @@ def init_app(app: Flask) -> None:
     @app.get("/api/v1/docs-static/<path:filename>")
     def swagger_static(filename):
         return send_from_directory(swagger_dir, filename)
+
+    from .public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.context_processor(_page_helpers)
+    app.after_request(_remember_language)
 
     from .cli import ledger_cli
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from ledger import create_app
 from ledger.database import recreate_postgres_database
 from ledger.extensions import db
+from ledger.transparency.service import forget_registration
 
 PG_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_test")
 PG_ADMIN_URL = os.environ.get("LEDGER_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -77,6 +78,7 @@ def _empty_tables(app):
             for table in tables:
                 conn.execute(table.delete())
         conn.exec_driver_sql("INSERT INTO ledger_sequence (id, last_seq) VALUES (1, -1)")
+    forget_registration(app)  # the signing key's record went with the tables
 
 
 @pytest.fixture()

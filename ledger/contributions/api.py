@@ -5,11 +5,10 @@ from ..idempotency.service import idempotent
 from ..journal.schemas import ReasonIn
 from ..pagination import paginate
 from . import service
-from .schemas import ContributionIn, ContributionOut, ContributionQuery, PublicReceiptOut
+from .schemas import ContributionIn, ContributionOut, ContributionQuery
 
 blp = Blueprint("contributions", __name__, url_prefix="/contributions",
                 description="Contributions received: cash, materials and labour")
-receipts_blp = Blueprint("receipts", __name__, url_prefix="/receipts", description="Public receipts")
 
 
 @blp.post("")
@@ -44,10 +43,3 @@ def get_contribution(contribution_id):
 @blp.response(200, ContributionOut)
 def void_contribution(data, contribution_id):
     return service.void_contribution(current_user(), contribution_id, data["reason"])
-
-
-@receipts_blp.get("/<string:number>")
-@receipts_blp.response(200, PublicReceiptOut)
-def get_receipt(number):
-    """The public receipt of a contribution (public fields only; no token needed)."""
-    return service.get_by_receipt_number(number)

@@ -45,6 +45,7 @@ class Contribution(db.Model):
     fund = relationship("Fund", lazy="joined")
     campaign = relationship("Campaign")
     txn = relationship("JournalTransaction", foreign_keys=[txn_id])
+    receipt = relationship("Receipt", uselist=False, viewonly=True, lazy="joined")
 
 
 class ReceiptCounter(db.Model):

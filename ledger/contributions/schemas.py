@@ -1,4 +1,3 @@
-from flask import current_app
 from marshmallow import Schema, fields
 
 from ..fields import Choice, LocalDate, Text
@@ -33,9 +32,13 @@ class ContributionQuery(Schema):
     q = fields.String(metadata={"description": "donor name (no diacritics needed) or receipt number"})
 
 
-def receipt_of(contribution) -> dict:
-    number = contribution.receipt_number
-    return {"number": number, "url": f"{current_app.config['LEDGER_PUBLIC_URL']}/r/{number}"}
+def receipt_of(contribution) -> dict | None:
+    from ..receipts.service import url_of
+
+    receipt = contribution.receipt
+    if receipt is None:  # recorded before receipts were signed; `flask ledger receipts issue-missing`
+        return {"number": contribution.receipt_number, "url": None}
+    return {"number": receipt.number, "url": url_of(receipt)}
 
 
 class ContributionOut(ResourceOut):
@@ -55,18 +58,3 @@ class ContributionOut(ResourceOut):
     status = fields.Function(lambda c: "voided" if is_reversed(c) else "valid")
     leaf_index = fields.Function(lambda c: c.txn.seq)
     created_at = fields.DateTime()
-
-
-class PublicReceiptOut(Schema):
-    """A receipt as anyone may see it: no personal data."""
-
-    number = fields.String(attribute="receipt_number")
-    status = fields.Function(lambda c: "voided" if is_reversed(c) else "valid")
-    fund = fields.Function(lambda c: {"code": c.fund.code, "name": c.fund.name})
-    campaign = fields.Function(lambda c: {"code": c.campaign.code, "name": c.campaign.name})
-    donor = fields.Function(lambda c: c.donor.display_name if c.donor else None)
-    received_on = fields.Date()
-    method = fields.String()
-    resource = fields.Function(lambda c: ResourceOut().dump(c))
-    earmark_area_code = fields.String(allow_none=True)
-    leaf_index = fields.Function(lambda c: c.txn.seq)

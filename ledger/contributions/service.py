@@ -12,9 +12,12 @@ from ..auth.service import require, require_area
 from ..campaigns.service import get_campaign
 from ..database import transactional
 from ..extensions import db
+from ..fields import today_in_vietnam
 from ..journal.resources import resource_from
 from ..journal.service import Leg, lock_ledger, not_reversed, record_reversal, record_transaction, reversal_of
 from ..problems import Conflict, InvalidInput, NotFound
+from ..receipts.service import issue_receipt, void_receipt
+from ..text import clean_text
 from .models import METHODS_BY_KIND, Contribution, ReceiptCounter
 
 
@@ -134,6 +137,7 @@ def record_contribution(user: User, data: dict) -> Contribution:
         public_contribution(contribution), contribution_refs={contribution.id: contribution.receipt_number})
     contribution.txn = txn
     db.session.flush()
+    issue_receipt(contribution, user)
     return contribution
 
 
@@ -192,6 +196,7 @@ def void_contribution(user: User, contribution_id: int, reason: str) -> Contribu
             **dependents)
     record_reversal(user.id, contribution.txn, {contribution.fund.account: contribution.fund_id},
                     {"contribution": {"receipt": contribution.receipt_number}}, reason)
+    void_receipt(contribution, clean_text(reason), today_in_vietnam())
     return contribution
 
 
