@@ -10,8 +10,6 @@ Each transaction has a canonical public form and its SHA-256, the future log lea
 from __future__ import annotations
 
 import hashlib
-import json
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from sqlalchemy import func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import lazyload
+
+from receipts.payload import canonical_bytes
 
 from ..database import LEDGER_LOCK
 from ..extensions import db
@@ -81,18 +81,9 @@ def _next_seq() -> int:
 
 
 def canonical_json(body: Any) -> str:
-    """UTF-8 text, NFC, sorted keys, no white space: the one byte form of a public body."""
-
-    def nfc(value):
-        if isinstance(value, str):
-            return unicodedata.normalize("NFC", value)
-        if isinstance(value, dict):
-            return {nfc(k): nfc(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [nfc(v) for v in value]
-        return value
-
-    return json.dumps(nfc(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """UTF-8 text, NFC, sorted keys, no white space: the one byte form of a public body
+    (the same rule as a receipt's payload, stated once in the receipts package)."""
+    return canonical_bytes(body).decode("utf-8")
 
 
 def material_for(item: str, unit: str) -> Material:
