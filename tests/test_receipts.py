@@ -237,6 +237,7 @@ def test_the_qr_code_in_the_pdf_opens_a_page_that_says_genuine(ctx):
     image = pypdfium2.PdfDocument(resp.get_data())[0].render(scale=200 / 72).to_pil()
     codes = zxingcpp.read_barcodes(image)
     assert [code.text for code in codes] == [c["receipt"]["url"]]
+    assert codes[0].ec_level == "M"  # error correction M, as the issue asks
     opened = page(client, codes[0].text).get_data(as_text=True)
     assert "XÁC THỰC" in opened and "KHÔNG XÁC THỰC" not in opened
 
