@@ -1,5 +1,6 @@
 """python -m receipts verify FILE.pdf --public-key KEY
    python -m receipts verify-url URL --public-key KEY
+   python -m receipts verify-log EXPORT.jsonl --public-key KEY
 
 Exit code 0 only when genuine; 1 not genuine; 2 genuine but voided; 3 the check could not
 run (unreadable file, unreachable ledger). One line per receipt says why.
@@ -22,13 +23,19 @@ def main(argv: list[str] | None = None) -> int:
     pdf.add_argument("file", type=Path)
     url = commands.add_parser("verify-url", help="verify the URL a receipt's QR code carries")
     url.add_argument("url")
-    for sub in (pdf, url):
+    log = commands.add_parser("verify-log", help="verify an exported transparency log (flask ledger log export)")
+    log.add_argument("file", type=Path)
+    log.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="a progress bar on stderr (default: when it is a terminal)")
+    for sub in (pdf, url, log):
         sub.add_argument("--public-key", "-k", type=Path, action="append", required=True,
                          help="a published public key (PEM or base64); repeat for rotated keys")
     args = parser.parse_args(argv)
 
     try:
         keys = load_keys(args.public_key)
+        if args.command == "verify-log":
+            return _verify_log(args.file, keys, args.progress)
         if args.command == "verify":
             verdicts = verify_pdf(args.file.read_bytes(), keys)
         else:
@@ -39,6 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     for verdict in verdicts:
         print(f"{verdict.number or '?'}: {verdict.status.upper().replace('_', ' ')}: {verdict.reason}")
     return max(EXIT_CODES[v.status] for v in verdicts)
+
+
+def _verify_log(path: Path, keys, progress) -> int:
+    from .logcheck import check_export_file
+
+    problems, summary = check_export_file(path, keys, progress)
+    for problem in problems:
+        print(f"NOT GENUINE: {problem}")
+    if problems:
+        return 1
+    print(f"GENUINE: {summary['entries']} entries of {summary['origin']}, {summary['checkpoints']} signed "
+          f"checkpoints up to size {summary['largest']}, all consistent")
+    return 0
 
 
 if __name__ == "__main__":
