@@ -15,7 +15,8 @@ areas_cli = AppGroup("areas", help="Administrative areas.")
 user_cli = AppGroup("user", help="Staff users.")
 keys_cli = AppGroup("keys", help="The key that signs receipts.")
 receipts_cli = AppGroup("receipts", help="Signed receipts.")
-for group in (areas_cli, user_cli, keys_cli, receipts_cli):
+log_cli = AppGroup("log", help="The transparency log.")
+for group in (areas_cli, user_cli, keys_cli, receipts_cli, log_cli):
     ledger_cli.add_command(group)
 
 
@@ -94,15 +95,38 @@ def ensure_admin(username):
 
 @ledger_cli.command("verify")
 def verify():
-    """Check the journal: gapless order, hashes, balance per commodity, holdings."""
-    from .journal.service import verify_journal
+    """Prove the books were not rewritten: rebuild every log entry from the rows, the tree
+    against every checkpoint, balances against postings. Exit 1 on any problem."""
+    from .transparency.audit import verify_ledger
 
-    problems = verify_journal()
+    problems = verify_ledger()
     for problem in problems:
         click.echo(f"FAIL {problem}", err=True)
     if problems:
         raise SystemExit(1)
-    click.echo("ledger verified: every transaction balances, holdings equal the journal")
+    from .transparency.log import log_size
+
+    click.echo(f"ledger verified: {log_size()} log entries rebuilt from the rows and matching every signed "
+               "checkpoint; every transaction balances; holdings equal the journal")
+
+
+@log_cli.command("publish")
+def publish_log():
+    """Bring the transparency log up to date and sign a checkpoint (the service does it too)."""
+    from .transparency.log import publish
+
+    checkpoint = publish()
+    click.echo(checkpoint.note, nl=False)
+
+
+@log_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def export_log(path):
+    """Write the log's entries and checkpoints as JSON Lines, for `python -m receipts verify-log`."""
+    from .transparency.export import export_log as export
+
+    count = export(path)
+    click.echo(f"wrote {count} entries to {path}")
 
 
 @keys_cli.command("show")

@@ -41,6 +41,11 @@ def load_settings() -> dict:
         "LEDGER_TOKEN_TTL": int(os.environ.get("LEDGER_TOKEN_TTL", 8 * 3600)),
         # The committee's timezone: dates people type are local dates.
         "LEDGER_TIMEZONE": os.environ.get("LEDGER_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        # The transparency log: its name (default: the public URL's host and path + "/log")
+        # and how often each worker brings it up to date and signs a checkpoint (seconds).
+        "LEDGER_LOG_ORIGIN": os.environ.get("LEDGER_LOG_ORIGIN"),
+        "LEDGER_LOG_INTERVAL": float(os.environ.get("LEDGER_LOG_INTERVAL", 2)),
+        "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE"),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "API_TITLE": "Chung tay ledger API",

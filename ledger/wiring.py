@@ -89,6 +89,15 @@ def init_app(app: Flask) -> None:
     app.context_processor(_page_helpers)
     app.after_request(_remember_language)
 
+    from .transparency.log import start_publisher
+
+    @app.before_request
+    def _publish_the_log():
+        # Started by the first request a worker serves, not at import: commands such as
+        # `flask db upgrade` must not publish, and forked gunicorn workers get their own thread.
+        if not app.testing:
+            start_publisher(app)
+
     from .cli import ledger_cli
 
     app.cli.add_command(ledger_cli)

@@ -8,7 +8,10 @@ where an unreachable server fails the run.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -78,6 +81,7 @@ def _empty_tables(app):
             for table in tables:
                 conn.execute(table.delete())
         conn.exec_driver_sql("INSERT INTO ledger_sequence (id, last_seq) VALUES (1, -1)")
+        conn.exec_driver_sql("INSERT INTO log_state (id, size) VALUES (1, 0)")
     forget_registration(app)  # the signing key's record went with the tables
 
 
@@ -93,3 +97,38 @@ def ctx(app):
 @pytest.fixture()
 def backend(app) -> str:
     return "postgresql" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") else "sqlite"
+
+
+# --- tools some tests drive: Go's note/tlog packages and Chromium ---------------------------
+# Locally a missing tool skips those tests; CI (.ci/run) installs them and sets
+# LEDGER_REQUIRE_TOOLS=1, so there a missing tool fails instead.
+REQUIRE_TOOLS = os.environ.get("LEDGER_REQUIRE_TOOLS") == "1"
+GO_GOPATH = os.environ.get("LEDGER_GO_GOPATH", "/usr/share/gocode")
+CHROMIUM = os.environ.get("LEDGER_CHROMIUM", "/usr/bin/chromium")
+
+
+def missing_tool(why: str):
+    if REQUIRE_TOOLS:
+        pytest.fail(f"{why} (LEDGER_REQUIRE_TOOLS=1)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def go_verifier(tmp_path_factory):
+    """tests/go/verify_note built against Debian's golang.org/x/mod (sumdb/note, sumdb/tlog)."""
+    go = shutil.which("go")
+    if go is None or not (Path(GO_GOPATH) / "src/golang.org/x/mod/sumdb/note").is_dir():
+        missing_tool("go or Debian's golang-golang-x-mod-dev is not installed")
+    out = tmp_path_factory.mktemp("go") / "verify_note"
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": GO_GOPATH,
+           "GOCACHE": str(out.parent / "cache"), "GOFLAGS": ""}
+    subprocess.run([go, "build", "-o", str(out), "."], cwd=Path(__file__).parent / "go" / "verify_note",
+                   env=env, check=True, capture_output=True, timeout=300)
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        missing_tool(f"Chromium is not installed at {CHROMIUM}")
+    return CHROMIUM

@@ -4,6 +4,7 @@ from ..fields import Choice, Text
 from ..journal.quantities import KINDS
 from ..journal.schemas import ResourceIn, ResourceOut, dump_lines
 from ..journal.service import is_reversed
+from ..journal.service import reversal_leaf_index as undoing_entry
 
 
 class AllocationIn(ResourceIn):
@@ -35,4 +36,6 @@ class AllocationOut(ResourceOut):
     lines = fields.Function(dump_lines)
     status = fields.Function(lambda a: "reversed" if is_reversed(a) else "valid")
     leaf_index = fields.Function(lambda a: a.txn.seq)
+    reversal_leaf_index = fields.Function(undoing_entry, allow_none=True,
+                             metadata={"description": "the log entry that undid it, if any"})
     created_at = fields.DateTime()

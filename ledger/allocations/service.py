@@ -18,7 +18,7 @@ from ..database import transactional
 from ..extensions import db
 from ..funds.service import get_fund
 from ..households.models import STATUSES
-from ..households.service import allocated_value, get_household
+from ..households.service import allocated_value, get_household, household_identity
 from ..journal.quantities import value_vnd
 from ..journal.resources import resource_from
 from ..journal.service import Leg, draw_lots, lock_ledger, record_reversal, record_transaction, reversal_of
@@ -32,6 +32,16 @@ def get_allocation(allocation_id: int) -> Allocation:
     if allocation is None:
         raise NotFound(_l("Unknown allocation %(id)s.", id=allocation_id))
     return allocation
+
+
+def public_allocation(fund_code: str, household_id: int, commune_code: str, value_vnd: int, override: bool) -> dict:
+    """An allocation's public part of its log leaf (the household by id and commune only)."""
+    return {"allocation": {"fund": fund_code, "household": household_id, "commune": commune_code,
+                           "value_vnd": str(value_vnd), "override": override}}
+
+
+def reversal_subject(allocation: Allocation) -> dict:
+    return {"allocation": {"fund": allocation.fund.code, "household": allocation.household_id}}
 
 
 @transactional
@@ -77,9 +87,10 @@ def allocate_to_household(user: User, data: dict) -> Allocation:
         refs[contribution.id] = contribution.receipt_number
         legs += [Leg(fund.account, resource.commodity, -units, contribution.id, fund.id),
                  Leg(household.account, resource.commodity, units, contribution.id)]
-    public = {"allocation": {"fund": fund.code, "household": household.id, "commune": household.commune_code,
-                             "value_vnd": str(total_value), "override": override_reason is not None}}
-    txn = record_transaction("allocation", user.id, legs, public, contribution_refs=refs)
+    public = public_allocation(fund.code, household.id, household.commune_code, total_value,
+                               override_reason is not None)
+    txn = record_transaction("allocation", user.id, legs, public, contribution_refs=refs,
+                             private={"household": household_identity(household)})
     allocation = Allocation(fund_id=fund.id, household_id=household.id, kind=resource.kind,
                             commodity=resource.commodity, units=resource.units, value_vnd=total_value,
                             source_contribution_id=source_id, override_reason=override_reason,
@@ -100,7 +111,7 @@ def reverse_allocation(user: User, allocation_id: int, reason: str) -> Allocatio
     if reversal_of(allocation.txn_id) is not None:
         raise Conflict(_l("This allocation is already reversed."))
     record_reversal(user.id, allocation.txn, {allocation.fund.account: allocation.fund_id},
-                    {"allocation": {"fund": allocation.fund.code, "household": allocation.household_id}}, reason)
+                    reversal_subject(allocation), reason)
     return allocation
 
 

@@ -4,6 +4,7 @@ from ..fields import Choice, LocalDate, Text
 from ..journal.quantities import KINDS
 from ..journal.schemas import ResourceIn, ResourceOut
 from ..journal.service import is_reversed
+from ..journal.service import reversal_leaf_index as undoing_entry
 from .models import METHODS
 
 
@@ -57,4 +58,6 @@ class ContributionOut(ResourceOut):
     receipt = fields.Function(receipt_of)
     status = fields.Function(lambda c: "voided" if is_reversed(c) else "valid")
     leaf_index = fields.Function(lambda c: c.txn.seq)
+    void_leaf_index = fields.Function(undoing_entry, allow_none=True,
+                             metadata={"description": "the log entry that undid it, if any"})
     created_at = fields.DateTime()

@@ -84,7 +84,7 @@ def check_earmark_target(data: dict) -> None:
 @transactional
 def record_contribution(user: User, data: dict) -> Contribution:
     """Record what was received, post it to the journal and number its receipt."""
-    from ..donors.service import get_donor
+    from ..donors.service import donor_identity, get_donor
     from ..funds.service import get_fund
     from ..pledges.service import check_pledge_fulfilment
 
@@ -134,31 +134,37 @@ def record_contribution(user: User, data: dict) -> Contribution:
         "contribution", user.id,
         [Leg(fund.account, resource.commodity, resource.units, contribution.id, fund.id),
          Leg(f"donations:{campaign.code}", resource.commodity, -resource.units, contribution.id)],
-        public_contribution(contribution), contribution_refs={contribution.id: contribution.receipt_number})
+        public_contribution(contribution, donor.display_name if donor else None, donor.kind if donor else None),
+        contribution_refs={contribution.id: contribution.receipt_number},
+        private={"donor": donor_identity(donor)} if donor else None)
     contribution.txn = txn
     db.session.flush()
     issue_receipt(contribution, user)
     return contribution
 
 
-def public_contribution(c: Contribution) -> dict:
-    """The contribution as the public may see it: no ID number, phone, address or memo."""
+def public_contribution(c: Contribution, donor_name: str | None, donor_kind: str | None) -> dict:
+    """The contribution as the public may see it: no ID number, phone, address or memo.
+    The donor's display name and kind are passed as they were when it was recorded."""
     from ..journal.resources import describe
 
-    donor = c.donor
     return {"contribution": {
         "receipt": c.receipt_number,
         "campaign": c.campaign.code,
         "fund": c.fund.code,
         "received_on": c.received_on.isoformat(),
         "method": c.method,
-        "donor": donor.display_name if donor else None,
-        "donor_kind": donor.kind if donor else None,
+        "donor": donor_name,
+        "donor_kind": donor_kind,
         "earmark_area": c.earmark_area_code,
         "earmark_household": c.earmark_household_id,
         **{k: (str(v) if isinstance(v, int) else v) for k, v in
            describe(c.kind, c.commodity, c.units, c.value_vnd, c.unit_price_vnd).items()},
     }}
+
+
+def void_subject(c: Contribution) -> dict:
+    return {"contribution": {"receipt": c.receipt_number}}
 
 
 def live_dependents(contribution: Contribution) -> dict[str, list[int]]:
@@ -195,7 +201,7 @@ def void_contribution(user: User, contribution_id: int, reason: str) -> Contribu
                t=", ".join(map(str, dependents["transfers"])) or "-"),
             **dependents)
     record_reversal(user.id, contribution.txn, {contribution.fund.account: contribution.fund_id},
-                    {"contribution": {"receipt": contribution.receipt_number}}, reason)
+                    void_subject(contribution), reason)
     void_receipt(contribution, clean_text(reason), today_in_vietnam())
     return contribution
 

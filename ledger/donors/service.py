@@ -14,6 +14,12 @@ from ..text import fold
 from .models import PRIVATE_FIELDS, Donor, DonorChange
 
 EDITABLE = ("name", "public_display", "tax_code", "state_level", "area_code", *PRIVATE_FIELDS)
+IDENTITY = ("name", "tax_code", *PRIVATE_FIELDS)
+
+
+def donor_identity(donor) -> dict:
+    """Who the donor is, privately: a leaf commits to it (salted), never shows it."""
+    return {field: getattr(donor, field) for field in IDENTITY}
 
 
 def get_donor(donor_id: int) -> Donor:

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields
 from ..fields import Text
 from ..journal.schemas import ResourceIn, ResourceOut, dump_lines
 from ..journal.service import is_reversed
+from ..journal.service import reversal_leaf_index as undoing_entry
 from .service import balances
 
 
@@ -42,4 +43,6 @@ class TransferOut(ResourceOut):
     lines = fields.Function(dump_lines)
     status = fields.Function(lambda t: "reversed" if is_reversed(t) else "valid")
     leaf_index = fields.Function(lambda t: t.txn.seq)
+    reversal_leaf_index = fields.Function(undoing_entry, allow_none=True,
+                             metadata={"description": "the log entry that undid it, if any"})
     created_at = fields.DateTime()

@@ -78,6 +78,11 @@ def get_transfer(transfer_id: int) -> Transfer:
     return transfer
 
 
+def transfer_subject(from_code: str, to_code: str) -> dict:
+    """A transfer's (and its reversal's) public part of its log leaf."""
+    return {"transfer": {"from": from_code, "to": to_code}}
+
+
 @transactional
 def transfer_between_funds(user: User, from_fund_id: int, data: dict) -> Transfer:
     """Move resources from one fund to another, lot by lot (FIFO unless a source is named)."""
@@ -98,8 +103,8 @@ def transfer_between_funds(user: User, from_fund_id: int, data: dict) -> Transfe
         refs[contribution.id] = contribution.receipt_number
         legs += [Leg(source.account, resource.commodity, -units, contribution.id, source.id),
                  Leg(target.account, resource.commodity, units, contribution.id, target.id)]
-    txn = record_transaction("transfer", user.id, legs,
-                             {"transfer": {"from": source.code, "to": target.code}}, contribution_refs=refs)
+    txn = record_transaction("transfer", user.id, legs, transfer_subject(source.code, target.code),
+                             contribution_refs=refs)
     transfer = Transfer(from_fund_id=source.id, to_fund_id=target.id, commodity=resource.commodity,
                         units=resource.units, source_contribution_id=data.get("source_contribution_id"),
                         note=data.get("note"), txn=txn, created_by_id=user.id,
@@ -129,5 +134,5 @@ def reverse_transfer(user: User, fund_id: int, transfer_id: int, reason: str) ->
                               fund=transfer.to_fund.code))
     accounts = {transfer.from_fund.account: transfer.from_fund_id, transfer.to_fund.account: transfer.to_fund_id}
     record_reversal(user.id, transfer.txn, accounts,
-                    {"transfer": {"from": transfer.from_fund.code, "to": transfer.to_fund.code}}, reason)
+                    transfer_subject(transfer.from_fund.code, transfer.to_fund.code), reason)
     return transfer

@@ -14,10 +14,18 @@ from ..fields import today_in_vietnam
 from ..journal.service import not_reversed
 from ..problems import Conflict, InvalidInput, NotFound
 from ..text import fold
-from .models import STATUSES, Household, HouseholdChange, HouseholdStatusEvent
+from .models import PRIVATE_FIELDS, STATUSES, Household, HouseholdChange, HouseholdStatusEvent
 
 EDITABLE = ("head_name", "category", "support_type", "approved_amount_vnd", "own_contribution_vnd",
             "id_number", "phone", "address")
+
+
+IDENTITY = ("head_name", *PRIVATE_FIELDS)
+
+
+def household_identity(household) -> dict:
+    """Who the household is, privately: an allocation's leaf commits to it (salted)."""
+    return {field: getattr(household, field) for field in IDENTITY}
 
 
 def get_household(household_id: int) -> Household:

@@ -55,6 +55,7 @@ class JournalTransaction(db.Model):
     # The transaction that undid this one, if any (set in memory when either is recorded).
     reversal: Mapped[JournalTransaction | None] = relationship(
         foreign_keys=[reverses_id], back_populates="reverses", uselist=False)
+    salt: Mapped[LeafSalt | None] = relationship(uselist=False)  # set when recorded; read by the audit
 
 
 class Posting(db.Model):
@@ -93,3 +94,15 @@ class Holding(db.Model):
     commodity: Mapped[str] = mapped_column(String(40), primary_key=True)
     units: Mapped[int] = mapped_column(Amount)
     received_on: Mapped[date]  # the contribution's: the FIFO order
+
+
+class LeafSalt(db.Model):
+    """The private salt of a leaf's commitments to personal data: a leaf carries only
+    SHA-256(salt ‖ data), so the public cannot guess a name, and an auditor with this
+    table can check it. Never published."""
+
+    __tablename__ = "leaf_salts"
+
+    txn_id: Mapped[int] = mapped_column(ForeignKey("journal_transactions.id"), primary_key=True,
+                                        autoincrement=False)
+    salt: Mapped[str] = mapped_column(String(32))  # 16 random bytes, hex

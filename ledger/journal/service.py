@@ -10,6 +10,7 @@ Each transaction has a canonical public form and its SHA-256, the future log lea
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,10 +29,11 @@ from ..extensions import db
 from ..problems import Conflict
 from ..text import clean_text
 from ..types import utcnow
-from .models import Holding, JournalTransaction, LedgerSequence, Material, Posting
+from .models import Holding, JournalTransaction, LeafSalt, LedgerSequence, Material, Posting
 from .quantities import LABOUR, VND, format_units, kind_of
 
-PUBLIC_FORM_VERSION = 1
+# 1: the first form; 2: adds "commitments", salted hashes of the personal data behind a leaf.
+PUBLIC_FORM_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,43 @@ def commodity_label(commodity: str) -> dict[str, str]:
     return {"kind": "material", "item": material.item, "unit": material.unit}
 
 
+def commitment(salt: str, private: dict[str, Any]) -> str:
+    """SHA-256(salt ‖ canonical JSON of the private data), hex: what a leaf shows of a name,
+    an ID number or a phone. Without the salt nobody can test a guess against it."""
+    return hashlib.sha256(bytes.fromhex(salt) + canonical_bytes(private)).hexdigest()
+
+
+def leaf_body(*, seq: int, kind: str, recorded_at, postings: Iterable[tuple[str, str, int, str]],
+              subject: dict[str, Any], reverses_seq: int | None = None, reason: str | None = None,
+              commitments: dict[str, str] | None = None, version: int = PUBLIC_FORM_VERSION) -> dict[str, Any]:
+    """A journal transaction's public form, the log leaf: built by this one function when
+    recorded and again by `flask ledger verify` from the database rows.
+    `postings` are (account, commodity, units, receipt number of the lot)."""
+    body = {
+        "v": version,
+        "seq": seq,
+        "kind": kind,
+        "recorded_at": recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "postings": [
+            {"account": account, "commodity": commodity, "amount": format_units(units, kind_of(commodity)),
+             "contribution": receipt}
+            for account, commodity, units, receipt in postings
+        ],
+        **subject,
+    }
+    if reverses_seq is not None:
+        body["reverses"] = reverses_seq
+        body["reason"] = reason
+    if version >= 2 and commitments:
+        body["commitments"] = commitments
+    return body
+
+
 def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dict[str, Any], *,
                        contribution_refs: dict[int, str], reverses: JournalTransaction | None = None,
-                       reason: str | None = None) -> JournalTransaction:
-    """Record one balanced transaction. The caller holds the ledger lock (lock_ledger)."""
+                       reason: str | None = None, private: dict[str, dict] | None = None) -> JournalTransaction:
+    """Record one balanced transaction. The caller holds the ledger lock (lock_ledger).
+    `private` ({"donor": {...}}) enters the leaf only as salted commitments."""
     legs = [leg for leg in legs if leg.units != 0]
     totals: dict[str, int] = defaultdict(int)
     for leg in legs:
@@ -121,22 +156,13 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
 
     seq = _next_seq()
     recorded_at = utcnow()
-    body = {
-        "v": PUBLIC_FORM_VERSION,
-        "seq": seq,
-        "kind": kind,
-        "recorded_at": recorded_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "postings": [
-            {"account": leg.account, "commodity": leg.commodity,
-             "amount": format_units(leg.units, kind_of(leg.commodity)),
-             "contribution": contribution_refs[leg.contribution_id]}
-            for leg in legs
-        ],
-        **public,
-    }
-    if reverses is not None:
-        body["reverses"] = reverses.seq
-        body["reason"] = reason
+    salt = secrets.token_hex(16) if private else None
+    body = leaf_body(seq=seq, kind=kind, recorded_at=recorded_at,
+                     postings=[(leg.account, leg.commodity, leg.units, contribution_refs[leg.contribution_id])
+                               for leg in legs],
+                     subject=public, reverses_seq=reverses.seq if reverses is not None else None,
+                     reason=reason,
+                     commitments={name: commitment(salt, data) for name, data in (private or {}).items()})
     public_json = canonical_json(body)
     txn = JournalTransaction(
         seq=seq, kind=kind, recorded_at=recorded_at, recorded_by_id=user_id, reverses=reverses, reason=reason,
@@ -145,6 +171,8 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
         postings=[Posting(account=leg.account, commodity=leg.commodity, units=leg.units,
                           contribution_id=leg.contribution_id) for leg in legs])
     db.session.add(txn)
+    if salt is not None:
+        txn.salt = LeafSalt(salt=salt)
     for leg in legs:
         if leg.fund_id is not None:
             _move_holding(leg.fund_id, leg.contribution_id, leg.commodity, leg.units)
@@ -253,6 +281,12 @@ def is_reversed(record) -> bool:
     """Has the journal transaction of this record (contribution, allocation, transfer) been
     reversed? A voided contribution is one whose transaction was reversed."""
     return record.txn.reversal is not None
+
+
+def reversal_leaf_index(record) -> int | None:
+    """The log entry that voided or reversed this record, if any."""
+    reversal = record.txn.reversal
+    return reversal.seq if reversal is not None else None
 
 
 def verify_journal() -> list[str]:
