@@ -3,7 +3,7 @@ of a 1 M entry export, each beside the bare operation it cannot beat.
 
   proof (service)   ledger.transparency.log.inclusion_proof: the O(log n) stored subtrees
                     fetched in one query, then the path computed; beside it a bare
-                    "SELECT hash FROM log_nodes WHERE (level, idx) = (0, i)" (one round trip)
+                    "SELECT hash FROM log_nodes WHERE node = <leaf i>" (one round trip)
   proof (API)       GET /api/v1/transparency/proof?leaf=&size= through Flask's test client
   verify-log        python -m receipts verify-log's check over an export of n entries
                     (JSON parse, leaf hash, tree, checkpoint), beside hashlib doing the
@@ -59,7 +59,7 @@ def main() -> None:
     from ledger.database import recreate_postgres_database
     from ledger.extensions import db
     from ledger.transparency import log
-    from ledger.transparency.models import LogNode, LogState
+    from ledger.transparency.models import LogNode, LogState, node_id
     from receipts import merkle
     from receipts.logcheck import check_export
     from receipts.note import checkpoint_body, sign_note
@@ -85,7 +85,7 @@ def main() -> None:
         rows, levels = [], max(n.bit_length(), 1)
         for level in range(levels):
             for idx in range(n >> level):
-                rows.append({"level": level, "idx": idx, "hash": tree.get(level, idx)})
+                rows.append({"node": node_id(level, idx), "hash": tree.get(level, idx)})
                 if len(rows) == 50_000:
                     db.session.execute(sa.insert(LogNode), rows)
                     rows = []
@@ -104,10 +104,10 @@ def main() -> None:
             proof = log.inclusion_proof(leaf, n)
         service = (time.perf_counter() - start) / len(leaves)
         assert merkle.verify_inclusion(tree.leaf_hash(leaves[-1]), leaves[-1], n, proof, root)
-        bare_stmt = sa.select(LogNode.hash).where(LogNode.level == 0, LogNode.idx == sa.bindparam("i"))
+        bare_stmt = sa.select(LogNode.hash).where(LogNode.node == sa.bindparam("i"))
         start = time.perf_counter()
         for leaf in leaves:
-            db.session.execute(bare_stmt, {"i": leaf}).scalar_one()
+            db.session.execute(bare_stmt, {"i": node_id(0, leaf)}).scalar_one()
         bare = (time.perf_counter() - start) / len(leaves)
         db.session.commit()
     client = app.test_client()

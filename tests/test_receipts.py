@@ -350,3 +350,19 @@ def test_contributions_recorded_before_receipts_get_theirs_without_touching_the_
     again = verify_envelope(envelope_from(public_receipt(w.recorder.client, voided["receipt"]["number"])), keys)
     assert again.status == VOIDED and again.details["reason"] == "Ghi trùng"
     assert verify_journal() == []
+
+
+def test_the_signing_key_file_can_be_named_by_the_operator(monkeypatch, tmp_path):
+    from ledger.config import load_settings
+    from ledger.transparency.keys import load_or_create
+    from receipts.signing import SigningKey
+
+    path = tmp_path / "keys" / "ledger.pem"
+    monkeypatch.setenv("LEDGER_SIGNING_KEY_FILE", str(path))
+    monkeypatch.setenv("LEDGER_INSTANCE_PATH", str(tmp_path / "instance"))
+    assert load_settings()["LEDGER_SIGNING_KEY_FILE"] == str(path)
+    made = load_or_create(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    os.chmod(path, 0o644)  # a key others can read is tightened, not used as is
+    assert load_or_create(path).key_id == made.key_id == SigningKey.load(path).key_id
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -274,3 +274,43 @@ def test_go_accepts_the_ledgers_checkpoint_and_proofs(ctx, go_verifier):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["inclusion"] is True and json.loads(done.stdout)["consistency"] is True
+
+
+def test_checkpoints_follow_writes_within_seconds_without_being_asked(ctx):
+    import time
+
+    from ledger.transparency.log import latest_checkpoint, start_publisher, stop_publisher
+
+    w = build_world(ctx)
+    ctx.config["LEDGER_LOG_INTERVAL"] = 0.2
+    start_publisher(ctx)
+    try:
+        c = w.recorder.ok(w.contribute(), 201)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            db.session.rollback()  # see what the publisher committed
+            latest = latest_checkpoint()
+            if latest is not None and latest.size > c["leaf_index"]:
+                break
+            time.sleep(0.1)
+        assert latest is not None and latest.size == c["leaf_index"] + 1
+    finally:
+        stop_publisher(ctx)
+        ctx.config["LEDGER_LOG_INTERVAL"] = 2
+
+
+def test_the_ledger_refuses_to_sign_a_checkpoint_inconsistent_with_the_last(ctx):
+    w = build_world(ctx)
+    w.recorder.ok(w.contribute(), 201)
+    w.recorder.ok(w.contribute(), 201)
+    log.publish()
+    # someone rewrites a stored subtree hash; the next checkpoint would contradict the last
+    from ledger.transparency.models import node_id
+
+    db.session.execute(text("UPDATE log_nodes SET hash = :h WHERE node = :n"), {"h": b"\x00" * 32, "n": node_id(1, 0)})
+    db.session.commit()
+    w.recorder.ok(w.contribute(), 201)
+    with pytest.raises(RuntimeError, match="does not extend"):
+        log.publish()
+    assert db.session.scalar(select(Checkpoint.size).order_by(Checkpoint.size.desc()).limit(1)) == 2
+    assert any("log node (1, 0)" in p for p in verify_ledger())

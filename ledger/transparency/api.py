@@ -40,8 +40,8 @@ def get_checkpoint(args):
 def get_inclusion_proof(args):
     """RFC 9162 inclusion proof of entry `leaf` in the tree of `size` entries."""
     size = args.get("size") or log.checkpoint_at(None).size
-    hashes = log.inclusion_proof(args["leaf"], size)
-    return {"leaf_index": args["leaf"], "tree_size": size, "leaf_hash": b64(log.leaf_hash_of(args["leaf"])),
+    hashes, leaf_hash = log.inclusion_proof(args["leaf"], size, with_leaf=True)
+    return {"leaf_index": args["leaf"], "tree_size": size, "leaf_hash": b64(leaf_hash),
             "hashes": [b64(h) for h in hashes]}
 
 

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..journal.models import JournalTransaction, LeafSalt, Posting
 from ..journal.service import canonical_json, commitment, leaf_body, verify_journal
 from .log import note_verifier_key, origin
-from .models import Checkpoint, LogNode
+from .models import Checkpoint, LogNode, node_key
 from .service import public_keys
 
 BATCH = 2000
@@ -217,8 +217,8 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> list[str]:
         if progress:
             progress(tree.size)
 
-    for level, idx, h in db.session.execute(select(LogNode.level, LogNode.idx, LogNode.hash)
-                                            .order_by(LogNode.level, LogNode.idx)).yield_per(10000):
+    for node, h in db.session.execute(select(LogNode.node, LogNode.hash).order_by(LogNode.node)).yield_per(10000):
+        level, idx = node_key(node)
         if (idx + 1) << level > tree.size:
             add(f"log node ({level}, {idx}) covers entries beyond the journal's {tree.size}")
         elif tree.get(level, idx) != bytes(h):

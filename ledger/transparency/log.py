@@ -10,12 +10,12 @@ them in one query and never recomputes the tree.
 from __future__ import annotations
 
 import threading
-import time
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import BigInteger, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from receipts import merkle
 from receipts.note import checkpoint_body, sign_note, verifier_key
@@ -24,7 +24,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..journal.models import JournalTransaction
 from ..problems import InvalidInput, NotFound
-from .models import Checkpoint, LogNode, LogState
+from .models import Checkpoint, LogNode, LogState, node_id, node_key
 from .service import current_key
 
 BATCH = 5000  # leaves appended per transaction: bounded memory and lock time
@@ -46,15 +46,16 @@ def note_verifier_key(public_key) -> str:
 
 
 def fetch_nodes(keys) -> dict[tuple[int, int], bytes]:
-    keys = list(dict.fromkeys(keys))
-    if not keys:
+    """The stored subtree hashes for these (level, index) keys, in one query."""
+    ids = list(dict.fromkeys(node_id(level, idx) for level, idx in keys))
+    if not ids:
         return {}
-    found: dict[tuple[int, int], bytes] = {}
-    for start in range(0, len(keys), 500):  # keep the IN list short
-        chunk = keys[start:start + 500]
-        found.update({(level, idx): bytes(h) for level, idx, h in db.session.execute(
-            select(LogNode.level, LogNode.idx, LogNode.hash).where(tuple_(LogNode.level, LogNode.idx).in_(chunk)))})
-    return found
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One array parameter: an expanding IN of ~25 values costs more to send than to run.
+        where = LogNode.node == func.any(bindparam("ids", ids, type_=ARRAY(BigInteger)))
+    else:
+        where = LogNode.node.in_(ids)
+    return {node_key(node): bytes(h) for node, h in db.session.execute(select(LogNode.node, LogNode.hash).where(where))}
 
 
 def _locked_state() -> LogState:
@@ -94,7 +95,7 @@ def integrate() -> int:
                                             lambda level, idx, nodes=known: nodes[(level, idx)])
                 for level, idx, h in added:
                     known[(level, idx)] = h
-                    new.append({"level": level, "idx": idx, "hash": h})
+                    new.append({"node": node_id(level, idx), "hash": h})
                 size += 1
             if new:
                 db.session.execute(insert(LogNode), new)
@@ -159,22 +160,34 @@ def _out_of_range(field: str, size: int) -> InvalidInput:
                         errors={field: [_l("Between 0 and the log's size.")]})
 
 
-def inclusion_proof(leaf: int, size: int) -> list[bytes]:
-    log = _within_log(size)
-    if not 0 <= leaf < size <= log:
-        raise _out_of_range("leaf" if size <= log else "size", log)
-    return merkle.inclusion_proof_from(fetch_nodes(merkle.inclusion_keys(leaf, size)), leaf, size)
+def _proof_nodes(keys: list, field: str, high: int) -> dict:
+    """The nodes a proof needs; a missing one means `high` lies beyond the log (after
+    bringing the log up to date once): a problem for the caller, not a server error."""
+    nodes = fetch_nodes(keys)
+    if len(nodes) < len(set(keys)):
+        integrate()
+        nodes = fetch_nodes(keys)
+        if len(nodes) < len(set(keys)):
+            raise _out_of_range(field, log_size())
+    return nodes
+
+
+def inclusion_proof(leaf: int, size: int, with_leaf: bool = False):
+    """RFC 9162 inclusion path of `leaf` in the tree of `size` leaves (and, with_leaf, the
+    leaf's hash, from the same query)."""
+    if not 0 <= leaf < size:
+        raise _out_of_range("leaf", log_size())
+    keys = merkle.inclusion_keys(leaf, size) + [(0, leaf)] + merkle.root_keys(size)[-1:]
+    nodes = _proof_nodes(keys, "size", size)
+    proof = merkle.inclusion_proof_from(nodes, leaf, size)
+    return (proof, nodes[(0, leaf)]) if with_leaf else proof
 
 
 def consistency_proof(first: int, second: int) -> list[bytes]:
-    log = _within_log(second)
-    if not 0 < first <= second <= log:
-        raise _out_of_range("from" if second <= log else "to", log)
-    return merkle.consistency_proof_from(fetch_nodes(merkle.consistency_keys(first, second)), first, second)
-
-
-def leaf_hash_of(index: int) -> bytes:
-    return fetch_nodes([(0, index)])[(0, index)]
+    if not 0 < first <= second:
+        raise _out_of_range("from", log_size())
+    keys = merkle.consistency_keys(first, second) + merkle.root_keys(second)[-1:]
+    return merkle.consistency_proof_from(_proof_nodes(keys, "to", second), first, second)
 
 
 MAX_ENTRIES = 1000
@@ -198,31 +211,40 @@ def count_checkpoints() -> int:
 
 # --- the background publisher --------------------------------------------------------------
 
-_started: set[int] = set()
+_started: dict[int, threading.Event] = {}
 _lock = threading.Lock()
 
 
-def start_publisher(app) -> None:
+def start_publisher(app) -> threading.Event:
     """Publish every LEDGER_LOG_INTERVAL seconds in this process (one daemon thread per
-    worker), so checkpoints follow writes within seconds even when nobody asks."""
-    interval = float(app.config.get("LEDGER_LOG_INTERVAL", 2))
-    if interval <= 0:
-        return
+    worker), so checkpoints follow writes within seconds even when nobody asks. Returns
+    the event that stops it."""
     with _lock:
         if id(app) in _started:
-            return
-        _started.add(id(app))
+            return _started[id(app)]
+        stop = _started[id(app)] = threading.Event()
+    interval = float(app.config.get("LEDGER_LOG_INTERVAL", 2))
+    if interval <= 0:
+        return stop
 
     def run():
-        while True:
-            time.sleep(interval)
+        while not stop.wait(interval):
             try:
                 with app.app_context():
-                    if log_size() < (db.session.scalar(select(func.max(JournalTransaction.seq))) or -1) + 1 \
-                            or latest_checkpoint() is None or latest_checkpoint().size < log_size():
+                    latest = latest_checkpoint()
+                    journal = (db.session.scalar(select(func.max(JournalTransaction.seq))) or -1) + 1
+                    if latest is None or latest.size < journal:
                         publish()
                     db.session.remove()
             except Exception:  # noqa: BLE001 (keep publishing; the next tick retries)
                 app.logger.exception("publishing the transparency log failed")
 
     threading.Thread(target=run, name="ledger-log-publisher", daemon=True).start()
+    return stop
+
+
+def stop_publisher(app) -> None:
+    with _lock:
+        stop = _started.pop(id(app), None)
+    if stop is not None:
+        stop.set()

@@ -24,13 +24,21 @@ class SigningKeyRecord(db.Model):
 
 class LogNode(db.Model):
     """The hash of a complete subtree of the Merkle log: level L, index i covers leaves
-    [i·2^L, (i+1)·2^L). Written once when the subtree completes; proofs read O(log n) of them."""
+    [i·2^L, (i+1)·2^L). Written once when the subtree completes; proofs read O(log n) of
+    them. One integer key, node = i·64 + L, so a proof's nodes are one `= ANY(array)`."""
 
     __tablename__ = "log_nodes"
 
-    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    idx: Mapped[int] = mapped_column(Amount, primary_key=True, autoincrement=False)
+    node: Mapped[int] = mapped_column(Amount, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+def node_id(level: int, idx: int) -> int:
+    return (idx << 6) | level
+
+
+def node_key(node: int) -> tuple[int, int]:
+    return node & 63, node >> 6
 
 
 class LogState(db.Model):
