@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
+    _init_staff_pages(app)
     app.context_processor(_page_helpers)
     app.after_request(_remember_language)
 
@@ -101,6 +102,25 @@ def init_app(app: Flask) -> None:
     from .cli import ledger_cli
 
     app.cli.add_command(ledger_cli)
+
+
+def _init_staff_pages(app: Flask) -> None:
+    """The staff web application under /staff: sessions, CSRF, one blueprint per domain."""
+    from .auth.views import bp as auth_pages
+    from .dashboard.views import bp as dashboard_pages
+    from .web import csrf, init_web
+
+    # CSRF is checked on pages only: the API takes no cookies, only bearer tokens.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    init_web(app)
+
+    @app.before_request
+    def _csrf_on_pages():
+        if not request.path.startswith("/api/"):
+            csrf.protect()
+
+    for blueprint in (auth_pages, dashboard_pages):
+        app.register_blueprint(blueprint, url_prefix="/staff")
 
 
 def _document_fields() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,7 +12,10 @@ from ..types import Id, UTCDateTime, utcnow
 ROLES = ("admin", "recorder", "approver", "auditor")
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
+    """A staff user. Flask-Login's UserMixin lets pages keep them in a session; the API
+    only ever takes bearer tokens."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -25,6 +29,10 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     area = relationship("Area", lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated user's session stops working
+        return self.active
 
 
 class ApiToken(db.Model):

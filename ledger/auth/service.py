@@ -85,6 +85,15 @@ def check_password(username: str, password: str) -> User | None:
     return user
 
 
+def user_for_session(user_id: str) -> User | None:
+    """The user a page session names, if it still may act."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
