@@ -106,8 +106,16 @@ def init_app(app: Flask) -> None:
 
 def _init_staff_pages(app: Flask) -> None:
     """The staff web application under /staff: sessions, CSRF, one blueprint per domain."""
+    from .allocations.views import bp as allocation_pages
+    from .approvals.views import bp as approval_pages
+    from .audit.views import bp as audit_pages
+    from .auth.users_views import bp as user_pages
     from .auth.views import bp as auth_pages
+    from .contributions.views import bp as contribution_pages
     from .dashboard.views import bp as dashboard_pages
+    from .donors.views import bp as donor_pages
+    from .households.views import bp as household_pages
+    from .pledges.views import bp as pledge_pages
     from .web import csrf, init_web
 
     # CSRF is checked on pages only: the API takes no cookies, only bearer tokens.
@@ -119,7 +127,8 @@ def _init_staff_pages(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             csrf.protect()
 
-    for blueprint in (auth_pages, dashboard_pages):
+    for blueprint in (auth_pages, dashboard_pages, donor_pages, pledge_pages, contribution_pages, household_pages,
+                      allocation_pages, approval_pages, user_pages, audit_pages):
         app.register_blueprint(blueprint, url_prefix="/staff")
 
 
