@@ -39,6 +39,13 @@ def load_settings() -> dict:
         "LEDGER_PUBLIC_URL": os.environ.get("LEDGER_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Bearer tokens live this long (seconds).
         "LEDGER_TOKEN_TTL": int(os.environ.get("LEDGER_TOKEN_TTL", 8 * 3600)),
+        # Staff page sessions: absolute life (hours) and idle limit (minutes). The session
+        # cookie is Secure when the public URL is https, unless LEDGER_SESSION_COOKIE_SECURE
+        # (0 or 1) says otherwise.
+        "LEDGER_SESSION_HOURS": float(os.environ.get("LEDGER_SESSION_HOURS", 8)),
+        "LEDGER_SESSION_IDLE_MINUTES": float(os.environ.get("LEDGER_SESSION_IDLE_MINUTES", 60)),
+        "LEDGER_SESSION_COOKIE_SECURE": (os.environ["LEDGER_SESSION_COOKIE_SECURE"] == "1"
+                                         if os.environ.get("LEDGER_SESSION_COOKIE_SECURE") in ("0", "1") else None),
         # The committee's timezone: dates people type are local dates.
         "LEDGER_TIMEZONE": os.environ.get("LEDGER_TIMEZONE", "Asia/Ho_Chi_Minh"),
         # The transparency log: its name (default: the public URL's host and path + "/log")
@@ -46,6 +53,8 @@ def load_settings() -> dict:
         "LEDGER_LOG_ORIGIN": os.environ.get("LEDGER_LOG_ORIGIN"),
         "LEDGER_LOG_INTERVAL": float(os.environ.get("LEDGER_LOG_INTERVAL", 2)),
         "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE"),
+        # Maker–checker: allocations worth more than this (đồng) wait for a second user's approval.
+        "LEDGER_APPROVAL_THRESHOLD_VND": int(os.environ.get("LEDGER_APPROVAL_THRESHOLD_VND", 50_000_000)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "API_TITLE": "Chung tay ledger API",

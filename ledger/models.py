@@ -1,5 +1,6 @@
 """Imports every model, so that metadata (and Alembic) sees the whole schema."""
 from .allocations.models import Allocation, AllocationLine  # noqa: F401
+from .approvals.models import Approval  # noqa: F401
 from .areas.models import Area  # noqa: F401
 from .auth.models import ApiToken, User  # noqa: F401
 from .campaigns.models import Campaign  # noqa: F401

@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
     register_problem_handlers(app)
 
     from .allocations.api import blp as allocations_blp
+    from .approvals.api import blp as approvals_blp
     from .areas.api import blp as areas_blp
     from .auth.api import blp as auth_blp
     from .campaigns.api import blp as campaigns_blp
@@ -73,7 +74,7 @@ def init_app(app: Flask) -> None:
     from .transparency.api import blp as transparency_blp
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
-                contributions_blp, households_blp, allocations_blp, receipts_blp, fund_receipts_blp,
+                contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
                 transparency_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
@@ -111,6 +112,7 @@ def _init_staff_pages(app: Flask) -> None:
     from .audit.views import bp as audit_pages
     from .auth.users_views import bp as user_pages
     from .auth.views import bp as auth_pages
+    from .campaigns.views import bp as admin_pages
     from .contributions.views import bp as contribution_pages
     from .dashboard.views import bp as dashboard_pages
     from .donors.views import bp as donor_pages
@@ -128,7 +130,7 @@ def _init_staff_pages(app: Flask) -> None:
             csrf.protect()
 
     for blueprint in (auth_pages, dashboard_pages, donor_pages, pledge_pages, contribution_pages, household_pages,
-                      allocation_pages, approval_pages, user_pages, audit_pages):
+                      allocation_pages, approval_pages, user_pages, audit_pages, admin_pages):
         app.register_blueprint(blueprint, url_prefix="/staff")
 
 

@@ -54,6 +54,8 @@ class World:
 
     admin: Api
     recorder: Api
+    approver: Api
+    approver_id: int
     campaign_id: int
     fund_id: int
     commune_fund_id: int
@@ -87,11 +89,29 @@ class World:
         return (api or self.recorder).post("/allocations", body)
 
 
+    def approve(self, pending, api=None) -> dict:
+        """Approve a request left waiting (a 202 answer, or its body) as a second user: the
+        approver, or the admin when the approver asked. The approval's 200 answer."""
+        if hasattr(pending, "status_code"):
+            assert pending.status_code == 202, pending.get_data(as_text=True)
+            pending = pending.get_json()
+        assert pending["status"] == "pending", pending
+        if api is None:
+            api = self.admin if pending["requested_by_id"] == self.approver_id else self.approver
+        return api.ok(api.post(f"/approvals/{pending['approval_id']}/approve"), 200)
+
+    def approved(self, pending, api=None) -> dict:
+        """The record a waiting request made or undid, once approved (as its own endpoint answers)."""
+        return self.approve(pending, api)["record"]
+
+
 def build_world(app) -> World:
     make_user("admin", "admin")
     make_user("recorder", "recorder", "01")
+    approver_id = make_user("approver", "approver", "01").id
     admin = api_for(app, "admin")
     recorder = api_for(app, "recorder")
+    approver = api_for(app, "approver")
     campaign = admin.ok(admin.post("/campaigns", {"code": "CT2025", "name": "Chung tay xóa nhà tạm, nhà dột nát",
                                                   "area_code": "01", "starts_on": "2025-01-01"}))
     fund = admin.ok(admin.post("/funds", {"code": "HNVNN", "name": "Quỹ Vì người nghèo TP Hà Nội", "area_code": "01"}))
@@ -101,5 +121,5 @@ def build_world(app) -> World:
                                                   "tax_code": "0300588569"}))
     state = recorder.ok(recorder.post("/donors", {"kind": "state", "name": "Ngân sách thành phố",
                                                   "state_level": "province"}))
-    return World(admin, recorder, campaign["campaign_id"], fund["fund_id"], commune_fund["fund_id"],
-                 donor["donor_id"], state["donor_id"])
+    return World(admin, recorder, approver, approver_id, campaign["campaign_id"], fund["fund_id"],
+                 commune_fund["fund_id"], donor["donor_id"], state["donor_id"])

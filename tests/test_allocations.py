@@ -72,14 +72,22 @@ def test_household_cap_needs_an_override_with_reason_by_an_allowed_user(ctx):
     before = ledger_state()
     resp = w.allocate(h, amount_vnd=1)
     assert resp.status_code == 409 and resp.get_json()["approved_amount_vnd"] == 30_000_000
+    # a recorder's override is only a request: it moves nothing until an approver allows it
     resp = w.allocate(h, amount_vnd=1_000_000, override_reason="Giá vật liệu tăng sau lũ")
-    assert resp.status_code == 403  # a recorder may not override
+    assert resp.status_code == 202 and resp.get_json()["kind"] == "allocation"
     assert ledger_state() == before
+    assert w.recorder.post(f"/approvals/{resp.get_json()['approval_id']}/approve").status_code == 403
+    assert ledger_state() == before
+    a = w.approved(resp)
+    assert a["override_reason"] == "Giá vật liệu tăng sau lũ" and a["value_vnd"] == 1_000_000
+    # an approver's own override waits for a second person too
     make_user("duyet", "approver", "01")
     approver = api_for(ctx, "duyet")
-    a = approver.ok(w.allocate(h, api=approver, amount_vnd=1_000_000, override_reason="Giá vật liệu tăng sau lũ"), 201)
-    assert a["override_reason"] == "Giá vật liệu tăng sau lũ"
-    # an override reason where none is needed is not kept
+    resp = w.allocate(h, api=approver, amount_vnd=500_000, override_reason="Giá vật liệu tăng sau lũ")
+    assert resp.status_code == 202
+    assert approver.post(f"/approvals/{resp.get_json()['approval_id']}/approve").status_code == 403
+    assert w.approved(resp)["override_reason"] == "Giá vật liệu tăng sau lũ"
+    # an override reason where none is needed is not kept (and needs no approval)
     h2 = w.household()
     a2 = approver.ok(w.allocate(h2, api=approver, amount_vnd=1_000, override_reason="không cần"), 201)
     assert a2["override_reason"] is None
@@ -129,7 +137,13 @@ def test_reversal_returns_the_lots_to_the_fund_once(ctx):
     h = w.household()
     a = w.recorder.ok(w.allocate(h, amount_vnd=5_000_000), 201)
     assert w.recorder.ok(w.recorder.get(f"/funds/{w.fund_id}"))["balances"] == []
-    r = w.recorder.ok(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "Sai hộ"}))
+    pending = w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "Sai hộ"})
+    assert pending.status_code == 202  # a reversal waits for a second person: nothing moved yet
+    assert w.recorder.ok(w.recorder.get(f"/funds/{w.fund_id}"))["balances"] == []
+    # asked twice while it waits: refused, naming the request
+    twice = w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "lại"})
+    assert twice.status_code == 409 and twice.get_json()["approval_id"] == pending.get_json()["approval_id"]
+    r = w.approved(pending)
     assert r["status"] == "reversed"
     assert w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "lại"}).status_code == 409
     assert w.recorder.ok(w.recorder.get(f"/funds/{w.fund_id}"))["balances"] == [{"kind": "cash", "amount_vnd": 5_000_000}]
@@ -152,8 +166,11 @@ def test_transfers_carry_lots_down_and_allocation_still_traces_to_the_donor(ctx)
     # the commune fund passed part of it on: the transfer cannot be undone yet
     resp = w.recorder.post(f"/funds/{w.fund_id}/transfers/{t['transfer_id']}/reverse", {"reason": "nhầm"})
     assert resp.status_code == 409
-    w.recorder.ok(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "nhầm"}))
-    r = w.recorder.ok(w.recorder.post(f"/funds/{w.fund_id}/transfers/{t['transfer_id']}/reverse", {"reason": "nhầm"}))
+    w.approved(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "nhầm"}))
+    pending = w.recorder.post(f"/funds/{w.fund_id}/transfers/{t['transfer_id']}/reverse", {"reason": "nhầm"})
+    assert pending.status_code == 202 and pending.get_json()["kind"] == "reversal_transfer"
+    assert w.recorder.ok(w.recorder.get(f"/funds/{w.fund_id}"))["balances"] == [{"kind": "cash", "amount_vnd": 2_000_000}]
+    r = w.approved(pending)
     assert r["status"] == "reversed"
     assert w.recorder.ok(w.recorder.get(f"/funds/{w.fund_id}"))["balances"] == [{"kind": "cash", "amount_vnd": 8_000_000}]
     # a transfer beyond the balance, or to itself, is refused

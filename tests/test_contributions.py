@@ -107,8 +107,11 @@ def test_void_is_a_reversal_refused_while_allocations_draw_on_it(ctx):
     assert resp.status_code == 409
     assert resp.get_json()["allocations"] == [a["allocation_id"]]
     assert str(a["allocation_id"]) in resp.get_json()["detail"]
-    w.recorder.ok(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "Phân bổ nhầm hộ"}))
-    voided = w.recorder.ok(w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Nhập nhầm"}))
+    w.approved(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "Phân bổ nhầm hộ"}))
+    pending = w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Nhập nhầm"})
+    assert pending.status_code == 202 and pending.get_json()["kind"] == "void"
+    assert w.recorder.ok(w.recorder.get(f"/contributions/{c['contribution_id']}"))["status"] == "valid"
+    voided = w.approved(pending)
     assert voided["status"] == "voided"
     assert w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "lại"}).status_code == 409
     assert w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "  "}).status_code == 422

@@ -174,7 +174,7 @@ def test_the_page_says_genuine_not_genuine_or_voided_never_a_server_error(ctx):
     assert unknown.status_code == 404
     assert "KHÔNG XÁC THỰC" in unknown.get_data(as_text=True)
 
-    w.recorder.ok(w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Nhập trùng giao dịch"}))
+    w.approve(w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Nhập trùng giao dịch"}))
     voided = page(client, url).get_data(as_text=True)
     assert "ĐÃ HỦY" in voided and "Nhập trùng giao dịch" in voided
     assert "KHÔNG XÁC THỰC" not in voided
@@ -194,7 +194,7 @@ def test_a_voided_receipt_verifies_as_voided_online_and_offline(ctx, tmp_path):
     w = build_world(ctx)
     client = w.recorder.client
     c = w.recorder.ok(w.contribute(amount_vnd=5_000_000), 201)
-    w.recorder.ok(w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Nhập nhầm quỹ"}))
+    w.approve(w.recorder.post(f"/contributions/{c['contribution_id']}/void", {"reason": "Nhập nhầm quỹ"}))
     answer = public_receipt(client, c["receipt"]["number"])
     assert answer["status"] == "voided"
     keys = published_keys(client)
@@ -336,7 +336,7 @@ def test_contributions_recorded_before_receipts_get_theirs_without_touching_the_
     w = build_world(ctx)
     kept = w.recorder.ok(w.contribute(amount_vnd=1_000_000), 201)
     voided = w.recorder.ok(w.contribute(amount_vnd=2_000_000), 201)
-    w.recorder.ok(w.recorder.post(f"/contributions/{voided['contribution_id']}/void", {"reason": "Ghi trùng"}))
+    w.approve(w.recorder.post(f"/contributions/{voided['contribution_id']}/void", {"reason": "Ghi trùng"}))
     db.session.execute(ReceiptVoid.__table__.delete())
     db.session.execute(Receipt.__table__.delete())
     db.session.commit()

@@ -46,10 +46,10 @@ def history(w, publish_each=True) -> dict:
     out["transfer"] = w.recorder.ok(w.recorder.post(f"/funds/{w.fund_id}/transfers", {
         "to_fund_id": w.commune_fund_id, "kind": "cash", "amount_vnd": 500_000}), 201)
     log.publish()
-    w.recorder.ok(w.recorder.post(f"/allocations/{out['allocation2']['allocation_id']}/reverse",
-                                  {"reason": "Phân bổ nhầm"}))
+    w.approve(w.recorder.post(f"/allocations/{out['allocation2']['allocation_id']}/reverse",
+                              {"reason": "Phân bổ nhầm"}))
     extra = w.recorder.ok(w.contribute(amount_vnd=700_000), 201)
-    w.recorder.ok(w.recorder.post(f"/contributions/{extra['contribution_id']}/void", {"reason": "Ghi trùng"}))
+    w.approve(w.recorder.post(f"/contributions/{extra['contribution_id']}/void", {"reason": "Ghi trùng"}))
     log.publish()
     return out
 
@@ -112,14 +112,16 @@ def test_every_recording_answer_carries_its_leaf_index_and_leaves_hold_no_person
                    "0987654321", "Nà Hẩu"):
         assert secret not in public
     assert len(entry(client, c["leaf_index"])["commitments"]["donor"]) == 64
-    reversed_ = w.recorder.ok(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "Nhầm hộ"}))
+    approval = w.approve(w.recorder.post(f"/allocations/{a['allocation_id']}/reverse", {"reason": "Nhầm hộ"}))
+    reversed_ = approval["record"]
+    assert approval["leaf_index"] == reversed_["reversal_leaf_index"]  # the approval names its log entry
     assert entry(client, reversed_["reversal_leaf_index"])["reverses"] == a["leaf_index"]
-    undone = w.recorder.ok(w.recorder.post(f"/funds/{w.fund_id}/transfers/{t['transfer_id']}/reverse",
-                                           {"reason": "Chuyển nhầm"}))
+    undone = w.approved(w.recorder.post(f"/funds/{w.fund_id}/transfers/{t['transfer_id']}/reverse",
+                                        {"reason": "Chuyển nhầm"}))
     assert entry(client, undone["reversal_leaf_index"])["reverses"] == t["leaf_index"]
     extra = w.recorder.ok(w.contribute(amount_vnd=1_000_000), 201)
     assert extra["void_leaf_index"] is None
-    voided = w.recorder.ok(w.recorder.post(f"/contributions/{extra['contribution_id']}/void", {"reason": "Trùng"}))
+    voided = w.approved(w.recorder.post(f"/contributions/{extra['contribution_id']}/void", {"reason": "Trùng"}))
     assert entry(client, voided["void_leaf_index"])["reverses"] == extra["leaf_index"]
     assert len(entry(client, a["leaf_index"])["commitments"]["household"]) == 64
 

@@ -1,5 +1,7 @@
 from flask_smorest import Blueprint
 
+from ..approvals.api import PENDING_DOC, accepted_or
+from ..approvals.schemas import ApprovalOut
 from ..auth.guard import current_user, token_required
 from ..idempotency.service import idempotent
 from ..journal.schemas import ReasonIn
@@ -15,8 +17,9 @@ blp = Blueprint("allocations", __name__, url_prefix="/allocations", description=
 @idempotent
 @blp.arguments(AllocationIn)
 @blp.response(201, AllocationOut)
+@blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def allocate_to_household(data):
-    return service.allocate_to_household(current_user(), data)
+    return accepted_or(service.allocate_to_household(current_user(), data))
 
 
 @blp.get("")
@@ -33,5 +36,6 @@ def list_allocations(args, pagination_parameters):
 @idempotent
 @blp.arguments(ReasonIn)
 @blp.response(200, AllocationOut)
+@blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def reverse_allocation(data, allocation_id):
-    return service.reverse_allocation(current_user(), allocation_id, data["reason"])
+    return accepted_or(service.reverse_allocation(current_user(), allocation_id, data["reason"]))

@@ -3,25 +3,36 @@
 Pooled resources are drawn first-in-first-out unless a source contribution is named, and
 each allocation line names the contribution it came from, so every đồng, bag and workday
 traces to a donor. The household's approved amount caps what it receives (invariant 4)
-unless a user allowed to override gives a reason.
+unless an override with a reason is allowed by a user who may (an approver or admin).
+
+Maker–checker (ledger.approvals): an allocation above the approval threshold or past the
+approved amount, and every reversal, is checked here at once and then left waiting for a
+second person; on approval it is carried out by the same code, every rule checked again.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..approvals.models import Approval
+from ..approvals.service import needs_approval, request_approval
 from ..areas.service import within_clause
 from ..auth.models import User
 from ..auth.service import can, require, require_area
+from ..contributions.models import Contribution
 from ..contributions.service import may_fund
 from ..database import transactional
 from ..extensions import db
+from ..funds.models import Fund
 from ..funds.service import get_fund
-from ..households.models import STATUSES
+from ..households.models import STATUSES, Household
 from ..households.service import allocated_value, get_household, household_identity
+from ..journal.models import JournalTransaction
 from ..journal.quantities import value_vnd
-from ..journal.resources import resource_from
-from ..journal.service import Leg, draw_lots, lock_ledger, record_reversal, record_transaction, reversal_of
+from ..journal.resources import Resource, resource_from
+from ..journal.service import Leg, draw_lots, hold_ledger, record_reversal, record_transaction, reversal_of
 from ..problems import Conflict, Forbidden, NotFound
 from ..text import clean_text
 from .models import Allocation, AllocationLine
@@ -44,10 +55,23 @@ def reversal_subject(allocation: Allocation) -> dict:
     return {"allocation": {"fund": allocation.fund.code, "household": allocation.household_id}}
 
 
-@transactional
-def allocate_to_household(user: User, data: dict) -> Allocation:
-    require(user, "record")
-    lock_ledger()
+@dataclass(frozen=True)
+class _Draw:
+    """An allocation checked against the ledger as it stands: what it would record."""
+
+    fund: Fund
+    household: Household
+    resource: Resource
+    lines: list[tuple[Contribution, int, int]]  # (contribution, units, value in đồng)
+    value_vnd: int
+    override_reason: str | None  # kept only when the allocation goes past the approved amount
+    approved_vnd: int
+
+
+def _draw(user: User, data: dict) -> _Draw:
+    """Every rule of an allocation, checked now (the caller holds the ledger lock): the
+    user's area, the household's status, earmarks, what the fund holds, the household's
+    approved amount (past it only with an override reason)."""
     fund = get_fund(data["fund_id"])
     household = get_household(data["household_id"])
     require_area(user, fund.area_code)
@@ -77,42 +101,88 @@ def allocate_to_household(user: User, data: dict) -> Allocation:
                 _l("This would take the household to %(after)s đồng, over its approved %(approved)s đồng. "
                    "An override needs a reason.", after=after, approved=household.approved_amount_vnd),
                 approved_amount_vnd=household.approved_amount_vnd, would_be_vnd=after)
-        if not can(user, "override"):
-            raise Forbidden(_l("Your role (%(role)s) may not allocate past the approved amount.", role=user.role))
     else:
         override_reason = None  # nothing to override: keep the record honest
+    return _Draw(fund, household, resource, lines, total_value, override_reason, household.approved_amount_vnd)
 
+
+def _record_allocation(user: User, data: dict, draw: _Draw) -> Allocation:
+    fund, household, resource = draw.fund, draw.household, draw.resource
     legs, refs = [], {}
-    for contribution, units, _value in lines:
+    for contribution, units, _value in draw.lines:
         refs[contribution.id] = contribution.receipt_number
         legs += [Leg(fund.account, resource.commodity, -units, contribution.id, fund.id),
                  Leg(household.account, resource.commodity, units, contribution.id)]
-    public = public_allocation(fund.code, household.id, household.commune_code, total_value,
-                               override_reason is not None)
+    public = public_allocation(fund.code, household.id, household.commune_code, draw.value_vnd,
+                               draw.override_reason is not None)
     txn = record_transaction("allocation", user.id, legs, public, contribution_refs=refs,
                              private={"household": household_identity(household)})
     allocation = Allocation(fund_id=fund.id, household_id=household.id, kind=resource.kind,
-                            commodity=resource.commodity, units=resource.units, value_vnd=total_value,
-                            source_contribution_id=source_id, override_reason=override_reason,
-                            note=data.get("note"), txn=txn, created_by_id=user.id,
-                            lines=[AllocationLine(contribution_id=c.id, units=u, value_vnd=v) for c, u, v in lines])
+                            commodity=resource.commodity, units=resource.units, value_vnd=draw.value_vnd,
+                            source_contribution_id=data.get("source_contribution_id"),
+                            override_reason=draw.override_reason, note=data.get("note"), txn=txn,
+                            created_by_id=user.id,
+                            lines=[AllocationLine(contribution_id=c.id, units=u, value_vnd=v)
+                                   for c, u, v in draw.lines])
     db.session.add(allocation)
     db.session.flush()
     return allocation
 
 
 @transactional
-def reverse_allocation(user: User, allocation_id: int, reason: str) -> Allocation:
-    """Undo an allocation with a reason: its lots return to the fund they came from."""
+def allocate_to_household(user: User, data: dict) -> Allocation | Approval:
+    """Allocate to a household, or, when it needs a second person's approval (its value is
+    above the threshold, or it overrides the approved amount), return the pending Approval
+    instead: checked now all the same, so a request that could not be carried out is
+    refused at once with the same error."""
     require(user, "record")
-    lock_ledger()
+    hold_ledger()
+    draw = _draw(user, data)
+    if needs_approval("allocation", value_vnd=draw.value_vnd, override=draw.override_reason is not None):
+        request = {**data, "override_reason": draw.override_reason}
+        return request_approval(user, "allocation", request, area_code=draw.fund.area_code,
+                                value_vnd=draw.value_vnd, reason=draw.override_reason)
+    return _record_allocation(user, data, draw)
+
+
+def carry_out_allocation(user: User, data: dict, approver: User) -> tuple[Allocation, JournalTransaction]:
+    """An approved allocation request of `user`, made now: every rule checked again (in the
+    approver's transaction, under the ledger lock). Past the approved amount only when the
+    approver may allow an override."""
+    draw = _draw(user, data)
+    if draw.override_reason is not None and not can(approver, "override"):
+        raise Forbidden(_l("Your role (%(role)s) may not allocate past the approved amount.", role=approver.role))
+    allocation = _record_allocation(user, data, draw)
+    return allocation, allocation.txn
+
+
+def _reversible(user: User, allocation_id: int) -> Allocation:
     allocation = get_allocation(allocation_id)
     require_area(user, allocation.fund.area_code)
     if reversal_of(allocation.txn_id) is not None:
         raise Conflict(_l("This allocation is already reversed."))
-    record_reversal(user.id, allocation.txn, {allocation.fund.account: allocation.fund_id},
-                    reversal_subject(allocation), reason)
     return allocation
+
+
+@transactional
+def reverse_allocation(user: User, allocation_id: int, reason: str) -> Allocation | Approval:
+    """Undo an allocation with a reason: its lots return to the fund they came from. Needs a
+    second person's approval: until then the pending Approval is returned."""
+    require(user, "record")
+    hold_ledger()
+    allocation = _reversible(user, allocation_id)
+    if needs_approval("reversal_allocation"):
+        return request_approval(user, "reversal_allocation", {"allocation_id": allocation.id, "reason": reason},
+                                area_code=allocation.fund.area_code, value_vnd=allocation.value_vnd,
+                                reason=reason, record_id=allocation.id)
+    return carry_out_allocation_reversal(user, allocation.id, reason)[0]
+
+
+def carry_out_allocation_reversal(user: User, allocation_id: int, reason: str) -> tuple[Allocation, JournalTransaction]:
+    allocation = _reversible(user, allocation_id)
+    txn = record_reversal(user.id, allocation.txn, {allocation.fund.account: allocation.fund_id},
+                          reversal_subject(allocation), reason)
+    return allocation, txn
 
 
 def list_allocations(user: User, filters: dict):

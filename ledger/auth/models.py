@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,6 +27,11 @@ class User(UserMixin, db.Model):
     area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who created the account (None: the command line).
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Log-in hardening: failed attempts in a row, and the lock they set (reset on success).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     area = relationship("Area", lazy="joined")
 
@@ -47,3 +52,16 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user = relationship(User, lazy="joined")
+
+
+class UserChange(db.Model):
+    """A user's history: role, area, name and active changes, who made them and when.
+    Never a password or its hash."""
+
+    __tablename__ = "user_changes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    changes: Mapped[dict] = mapped_column(JSON)  # {field: [old, new]}
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

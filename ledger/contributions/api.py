@@ -1,5 +1,7 @@
 from flask_smorest import Blueprint
 
+from ..approvals.api import PENDING_DOC, accepted_or
+from ..approvals.schemas import ApprovalOut
 from ..auth.guard import current_user, token_required
 from ..idempotency.service import idempotent
 from ..journal.schemas import ReasonIn
@@ -41,5 +43,6 @@ def get_contribution(contribution_id):
 @idempotent
 @blp.arguments(ReasonIn)
 @blp.response(200, ContributionOut)
+@blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def void_contribution(data, contribution_id):
-    return service.void_contribution(current_user(), contribution_id, data["reason"])
+    return accepted_or(service.void_contribution(current_user(), contribution_id, data["reason"]))

@@ -6,6 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..approvals.models import Approval
 from ..areas.service import get_area, is_within, within_clause
 from ..auth.models import User
 from ..auth.service import require, require_area
@@ -13,8 +14,17 @@ from ..campaigns.service import get_campaign
 from ..database import transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
+from ..journal.models import JournalTransaction
 from ..journal.resources import resource_from
-from ..journal.service import Leg, lock_ledger, not_reversed, record_reversal, record_transaction, reversal_of
+from ..journal.service import (
+    Leg,
+    hold_ledger,
+    lock_ledger,
+    not_reversed,
+    record_reversal,
+    record_transaction,
+    reversal_of,
+)
 from ..problems import Conflict, InvalidInput, NotFound
 from ..receipts.service import issue_receipt, void_receipt
 from ..text import clean_text
@@ -183,12 +193,9 @@ def live_dependents(contribution: Contribution) -> dict[str, list[int]]:
     return {"allocations": list(allocations), "transfers": list(transfers)}
 
 
-@transactional
-def void_contribution(user: User, contribution_id: int, reason: str) -> Contribution:
-    """Void a contribution: a reversal of its journal transaction. Refused while any live
-    allocation or transfer draws on it; its receipt keeps its number and says VOIDED."""
-    require(user, "record")
-    lock_ledger()
+def _voidable(user: User, contribution_id: int) -> Contribution:
+    """The contribution, if it may be voided now: not voided yet, and no live allocation or
+    transfer draws on it (refused naming them)."""
     contribution = get_contribution(contribution_id)
     require_area(user, contribution.fund.area_code)
     if reversal_of(contribution.txn_id) is not None:
@@ -200,10 +207,33 @@ def void_contribution(user: User, contribution_id: int, reason: str) -> Contribu
                a=", ".join(map(str, dependents["allocations"])) or "-",
                t=", ".join(map(str, dependents["transfers"])) or "-"),
             **dependents)
-    record_reversal(user.id, contribution.txn, {contribution.fund.account: contribution.fund_id},
-                    void_subject(contribution), reason)
-    void_receipt(contribution, clean_text(reason), today_in_vietnam())
     return contribution
+
+
+@transactional
+def void_contribution(user: User, contribution_id: int, reason: str) -> Contribution | Approval:
+    """Void a contribution: a reversal of its journal transaction. Refused while any live
+    allocation or transfer draws on it; its receipt keeps its number and says VOIDED.
+    Needs a second person's approval: until then the pending Approval is returned."""
+    from ..approvals.service import needs_approval, request_approval
+
+    require(user, "record")
+    hold_ledger()
+    contribution = _voidable(user, contribution_id)
+    if needs_approval("void"):
+        return request_approval(user, "void", {"contribution_id": contribution.id, "reason": reason},
+                                area_code=contribution.fund.area_code, value_vnd=contribution.value_vnd,
+                                reason=reason, record_id=contribution.id)
+    return carry_out_void(user, contribution.id, reason)[0]
+
+
+def carry_out_void(user: User, contribution_id: int, reason: str) -> tuple[Contribution, JournalTransaction]:
+    """Void now (the caller holds the ledger lock), every rule checked again."""
+    contribution = _voidable(user, contribution_id)
+    txn = record_reversal(user.id, contribution.txn, {contribution.fund.account: contribution.fund_id},
+                          void_subject(contribution), reason)
+    void_receipt(contribution, clean_text(reason), today_in_vietnam())
+    return contribution, txn
 
 
 def list_contributions(user: User, filters: dict):

@@ -1,5 +1,7 @@
 from flask_smorest import Blueprint
 
+from ..approvals.api import PENDING_DOC, accepted_or
+from ..approvals.schemas import ApprovalOut
 from ..auth.guard import current_user, token_required
 from ..idempotency.service import idempotent
 from ..journal.schemas import ReasonIn
@@ -49,5 +51,6 @@ def transfer(data, fund_id):
 @idempotent
 @blp.arguments(ReasonIn)
 @blp.response(200, TransferOut)
+@blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def reverse_transfer(data, fund_id, transfer_id):
-    return service.reverse_transfer(current_user(), fund_id, transfer_id, data["reason"])
+    return accepted_or(service.reverse_transfer(current_user(), fund_id, transfer_id, data["reason"]))

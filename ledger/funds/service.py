@@ -6,17 +6,20 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..approvals.models import Approval
 from ..areas.service import get_area, within_clause
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..database import transactional
 from ..extensions import db
-from ..journal.quantities import kind_of
+from ..journal.models import JournalTransaction
+from ..journal.quantities import VND, kind_of
 from ..journal.resources import resource_from
 from ..journal.service import (
     Leg,
     draw_lots,
     fund_balances,
+    hold_ledger,
     lock_ledger,
     record_reversal,
     record_transaction,
@@ -114,13 +117,11 @@ def transfer_between_funds(user: User, from_fund_id: int, data: dict) -> Transfe
     return transfer
 
 
-@transactional
-def reverse_transfer(user: User, fund_id: int, transfer_id: int, reason: str) -> Transfer:
-    """Undo a transfer; refused while the receiving fund no longer holds what it got."""
+def _reversible(user: User, fund_id: int, transfer_id: int) -> Transfer:
+    """The transfer, if it may be reversed now: not reversed yet, and the receiving fund
+    still holds all it got."""
     from ..journal.models import Holding
 
-    require(user, "record")
-    lock_ledger()
     transfer = get_transfer(transfer_id)
     if transfer.from_fund_id != fund_id:
         raise NotFound(_l("Unknown transfer %(id)s.", id=transfer_id))
@@ -132,7 +133,32 @@ def reverse_transfer(user: User, fund_id: int, transfer_id: int, reason: str) ->
         if held is None or held.units < line.units:
             raise Conflict(_l("Fund %(fund)s has already passed on part of this transfer; reverse that first.",
                               fund=transfer.to_fund.code))
-    accounts = {transfer.from_fund.account: transfer.from_fund_id, transfer.to_fund.account: transfer.to_fund_id}
-    record_reversal(user.id, transfer.txn, accounts,
-                    transfer_subject(transfer.from_fund.code, transfer.to_fund.code), reason)
     return transfer
+
+
+@transactional
+def reverse_transfer(user: User, fund_id: int, transfer_id: int, reason: str) -> Transfer | Approval:
+    """Undo a transfer; refused while the receiving fund no longer holds what it got.
+    Needs a second person's approval: until then the pending Approval is returned."""
+    from ..approvals.service import needs_approval, request_approval
+
+    require(user, "record")
+    hold_ledger()
+    transfer = _reversible(user, fund_id, transfer_id)
+    if needs_approval("reversal_transfer"):
+        value = transfer.units if transfer.commodity == VND else None
+        return request_approval(user, "reversal_transfer",
+                                {"fund_id": fund_id, "transfer_id": transfer.id, "reason": reason},
+                                area_code=transfer.from_fund.area_code, value_vnd=value, reason=reason,
+                                record_id=transfer.id)
+    return carry_out_transfer_reversal(user, fund_id, transfer.id, reason)[0]
+
+
+def carry_out_transfer_reversal(user: User, fund_id: int, transfer_id: int,
+                                reason: str) -> tuple[Transfer, JournalTransaction]:
+    """Reverse now (the caller holds the ledger lock), every rule checked again."""
+    transfer = _reversible(user, fund_id, transfer_id)
+    accounts = {transfer.from_fund.account: transfer.from_fund_id, transfer.to_fund.account: transfer.to_fund_id}
+    txn = record_reversal(user.id, transfer.txn, accounts,
+                          transfer_subject(transfer.from_fund.code, transfer.to_fund.code), reason)
+    return transfer, txn

@@ -62,6 +62,15 @@ def lock_ledger() -> int:
     return reserved["seq"]
 
 
+def hold_ledger() -> None:
+    """Take the ledger's write lock without reserving a seq, for a write that may end up
+    recording no journal transaction (a request left waiting for approval): a reserved seq
+    that was never used would leave a gap. record_transaction() reserves one when needed.
+    On SQLite BEGIN IMMEDIATE already holds the lock (FOR UPDATE is dropped there)."""
+    if db.session.info.get(LEDGER_LOCK) is None:
+        db.session.execute(select(LedgerSequence.id).where(LedgerSequence.id == 1).with_for_update())
+
+
 def _advance_sequence() -> int:
     seq = db.session.scalar(update(LedgerSequence).where(LedgerSequence.id == 1)
                             .values(last_seq=LedgerSequence.last_seq + 1).returning(LedgerSequence.last_seq))
