@@ -96,6 +96,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it (batch mode), and dropping the old copy of a
+            # table others point to fails while foreign keys are enforced. The pragma only
+            # takes effect outside a transaction; the ledger turns it on again per connection.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -104,6 +110,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            raw = connection.connection.dbapi_connection
+            problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if problems:
+                raise RuntimeError(f"the migration left rows pointing nowhere: {problems[:5]}")
 
 
 if context.is_offline_mode():

@@ -75,3 +75,32 @@ def test_sqlite_connections_enforce_foreign_keys(ctx, backend):
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_an_existing_sqlite_ledger_upgrades_through_table_rebuilds(tmp_path):
+    """SQLite alters a table by rebuilding it; with foreign keys enforced, dropping the old
+    `users` (which others point to) would fail. An instance with data must still upgrade."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from ledger import create_app
+    from ledger.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+                      "INSTANCE_PATH": str(tmp_path), "TESTING": True})
+    with app.app_context():
+        upgrade(revision="e3e875100019")  # the schema before the staff pages
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO areas (code, name, name_folded, division_type, path, legacy) "
+                                 "VALUES ('01', 'Thành phố Hà Nội', 'thanh pho ha noi', 'thành phố', '/01/', 0)"))
+            conn.execute(sa.text("INSERT INTO users (id, username, display_name, password_hash, role, active, "
+                                 "created_at) VALUES (1, 'admin', 'Quản trị', 'x', 'admin', 1, '2025-01-01')"))
+            conn.execute(sa.text("INSERT INTO campaigns (id, code, name, area_code, starts_on, norm_new_build_vnd, "
+                                 "norm_repair_vnd, created_by_id, created_at) VALUES (1, 'CT2025', 'Chung tay', '01', "
+                                 "'2025-01-01', 60000000, 30000000, 1, '2025-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT username FROM users")).scalars().all() == ["admin"]
+            assert conn.execute(sa.text("SELECT created_by_id FROM campaigns")).scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
