@@ -64,3 +64,32 @@ def test_other_roles_read_the_lists_but_create_nothing(ctx, role):
                                        "area_code": "01", "starts_on": "01/01/2025"})
         assert resp.status_code == 403
     assert db.session.query(Campaign).count() == 0 and db.session.query(Fund).count() == 0
+
+
+def test_areas_are_found_without_diacritics_and_an_admin_adds_a_legacy_unit(ctx):
+    from ledger.areas.models import Area
+
+    make_user("boss", "admin")
+    client = ctx.test_client()
+    login(client, "boss")
+    assert "Phường Ba Đình" in text_of(client.get("/staff/areas?q=ba dinh"))
+    resp = client.post("/staff/areas", data={**form_tokens(client, "/staff/areas"), "code": "271",
+                                             "name": "Huyện Ba Vì (cũ)", "division_type": "huyện",
+                                             "parent_code": "01"})
+    assert resp.status_code == 303
+    added = db.session.get(Area, "271")
+    try:
+        assert added.legacy and added.parent_code == "01"
+    finally:  # areas outlive each test (the fixture keeps them): leave none behind
+        db.session.delete(added)
+        db.session.commit()
+    refused = client.post("/staff/areas", data={**form_tokens(client, "/staff/areas"), "code": "272",
+                                                "name": "Huyện X", "division_type": "huyện", "parent_code": "77777"})
+    assert refused.status_code == 422 and db.session.get(Area, "272") is None
+    make_user("rec", "recorder", "01")
+    other = ctx.test_client()
+    login(other, "rec")
+    assert "form_token" not in text_of(other.get("/staff/areas"))
+    resp = other.post("/staff/areas", data={"csrf_token": page_token(other, "/staff/"), "code": "273",
+                                            "name": "Huyện Y", "division_type": "huyện"})
+    assert resp.status_code == 403 and db.session.get(Area, "273") is None

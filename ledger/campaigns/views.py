@@ -9,6 +9,7 @@ from wtforms import SelectField, StringField
 from ..extensions import db
 from ..funds import service as funds
 from ..funds.schemas import FundIn
+from ..problems import LedgerError
 from ..web import staff, staff_page
 from ..web.form_input import RecordForm, init_record_pages, submit
 from ..web.vocabulary import options
@@ -105,3 +106,45 @@ def staff_may_manage() -> bool:
 
 def _form_status(status: int) -> int:
     return 422 if status == 404 else status
+
+
+class AreaForm(RecordForm):
+    code = StringField(_l("Code"))
+    name = StringField(_l("Name"))
+    division_type = StringField(_l("Type of unit"))
+    parent_code = StringField(_l("Parent area code"))
+
+
+@bp.route("/areas", methods=["GET", "POST"])
+@staff_page()
+def areas():
+    """Find areas by name without diacritics, or browse a unit's children; admins add the
+    legacy districts and communes that records of 2024 and before name."""
+    from ..areas.service import add_area, search_areas
+
+    form = AreaForm(data={"division_type": "huyện"} if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        if not staff_may_manage():
+            return render_template("staff/forbidden.html"), 403
+        data = {name: (form.value(name) or None) for name in ("code", "name", "division_type", "parent_code")}
+        missing = [n for n in ("code", "name", "division_type") if not data[n]]
+        for name in missing:
+            getattr(form, name).errors = [_l("Fill in this field.")]
+        status = 422 if missing else submit(
+            form, lambda: _area_added(add_area, data), done=_l("Area added."),
+            where={"Unknown area code %(code)s.": ("parent_code",)})
+        if not isinstance(status, int):
+            return status
+    q, parent = request.args.get("q", "").strip(), request.args.get("parent", "").strip()
+    try:
+        found = db.session.scalars(search_areas(parent or None, q or None).limit(200)).all()
+    except LedgerError:
+        found = []
+    return render_template("staff/admin/areas.html", form=form, found=found, q=q, parent=parent), \
+        _form_status(status)
+
+
+def _area_added(add_area, data) -> tuple[str, str]:
+    area = add_area(data["code"], data["name"], data["division_type"], data["parent_code"], legacy=True)
+    return url_for("admin_pages.areas", parent=area.parent_code or "", q=""), "created"

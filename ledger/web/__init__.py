@@ -137,6 +137,7 @@ NAV_ITEMS = (
     ("approval_pages.list_approvals", _l("Approvals")),
     ("admin_pages.campaigns", _l("Campaigns")),
     ("admin_pages.funds_page", _l("Funds")),
+    ("admin_pages.areas", _l("Areas")),
     ("user_pages.list_users", _l("Users")),
     ("audit_pages.audit_trail", _l("Audit trail")),
 )
