@@ -95,7 +95,7 @@ def test_a_link_to_a_missing_page_is_left_out_not_broken(ctx):
         login_user(_user("boss"))
         assert not page_allowed("no_such_pages.anything")
         assert page_allowed("audit_pages.audit_trail")
-    assert len(NAV_ITEMS) == 9
+    assert all(endpoint in ctx.view_functions for endpoint, _label in NAV_ITEMS)  # every menu entry is a page
     assert client.get("/staff/").status_code == 200
 
 
