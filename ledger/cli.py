@@ -88,6 +88,7 @@ def ensure_admin(username):
     click.echo(f"    username: {username}")
     click.echo(f"    password: {password}")
     port = os.environ.get("PORT", "5000")
+    click.echo(f"Log in to the staff pages: http://127.0.0.1:{port}/staff/login")
     click.echo(f"Get an API token: curl -s -X POST http://127.0.0.1:{port}/api/v1/auth/token "
                "-H 'Content-Type: application/json' "
                f"-d '{{\"username\": \"{username}\", \"password\": \"<password>\"}}'")
