@@ -109,13 +109,15 @@ def _init_staff_pages(app: Flask) -> None:
     """The staff web application under /staff: sessions, CSRF, one blueprint per domain."""
     from .allocations.views import bp as allocation_pages
     from .approvals.views import bp as approval_pages
+    from .areas.views import bp as area_pages
     from .audit.views import bp as audit_pages
     from .auth.users_views import bp as user_pages
     from .auth.views import bp as auth_pages
-    from .campaigns.views import bp as admin_pages
+    from .campaigns.views import bp as campaign_pages
     from .contributions.views import bp as contribution_pages
     from .dashboard.views import bp as dashboard_pages
     from .donors.views import bp as donor_pages
+    from .funds.views import bp as fund_pages
     from .households.views import bp as household_pages
     from .pledges.views import bp as pledge_pages
     from .web import csrf, init_web
@@ -130,7 +132,8 @@ def _init_staff_pages(app: Flask) -> None:
             csrf.protect()
 
     for blueprint in (auth_pages, dashboard_pages, donor_pages, pledge_pages, contribution_pages, household_pages,
-                      allocation_pages, approval_pages, user_pages, audit_pages, admin_pages):
+                      allocation_pages, approval_pages, user_pages, audit_pages, campaign_pages, fund_pages,
+                      area_pages):
         app.register_blueprint(blueprint, url_prefix="/staff")
 
 

@@ -74,6 +74,14 @@ def add_area(code: str, name: str, division_type: str, parent_code: str | None,
     return area
 
 
+def add_legacy_area(user, code: str, name: str, division_type: str, parent_code: str | None) -> Area:
+    """An admin adds a legacy unit (from the staff pages; the CLI calls add_area itself)."""
+    from ..auth.service import require
+
+    require(user, "manage")
+    return add_area(code, name, division_type, parent_code, legacy=True)
+
+
 def search_areas(parent: str | None = None, q: str | None = None):
     """A query of areas: children of `parent` (top level when none and no q), by name."""
     query = select(Area).order_by(Area.code)

@@ -48,7 +48,8 @@ def log_evidence(receipt, signature: str | None) -> dict:
     from ..transparency.models import SigningKeyRecord
     from ..transparency.schemas import b64
 
-    leaf = receipt.contribution.txn.seq
+    txn = receipt.contribution.txn
+    leaf = txn.seq
     checkpoint = log.latest_checkpoint()
     if checkpoint is None or checkpoint.size <= leaf:
         checkpoint = log.publish()  # the background publisher is seconds behind: catch up now
@@ -59,7 +60,7 @@ def log_evidence(receipt, signature: str | None) -> dict:
         "signature": signature or "",
         "receipt_public_key": db.session.get(SigningKeyRecord, receipt.key_id).public_key,
         "leaf_index": leaf,
-        "entry": log.entries(leaf, leaf + 1)[0]["data"],
+        "entry": txn.public_json,  # the log entry's data: exactly the bytes its leaf hashes
         "proof": [b64(h) for h in log.inclusion_proof(leaf, checkpoint.size)],
         "checkpoint": checkpoint.note,
         "checkpoint_size": checkpoint.size,

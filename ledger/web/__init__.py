@@ -135,9 +135,9 @@ NAV_ITEMS = (
     ("household_pages.list_households", _l("Households")),
     ("allocation_pages.new_allocation", _l("New allocation")),
     ("approval_pages.list_approvals", _l("Approvals")),
-    ("admin_pages.campaigns", _l("Campaigns")),
-    ("admin_pages.funds_page", _l("Funds")),
-    ("admin_pages.areas", _l("Areas")),
+    ("campaign_pages.list_campaigns", _l("Campaigns")),
+    ("fund_pages.list_funds", _l("Funds")),
+    ("area_pages.list_areas", _l("Areas")),
     ("user_pages.list_users", _l("Users")),
     ("audit_pages.audit_trail", _l("Audit trail")),
 )

@@ -334,6 +334,16 @@ def page_number() -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
 
 
+# An unknown area code typed into a form is the form's mistake: shown at its field.
+UNKNOWN_AREA = {"Unknown area code %(code)s.": ("area_code",)}
+
+
+def form_status(status: int) -> int:
+    """A form refused because something it names does not exist answers 422, not 404:
+    the page exists, what was typed is wrong."""
+    return 422 if status == 404 else status
+
+
 def submit(form: RecordForm, action, *, done, where=None):
     """Carry out a loaded form's one service call, once per form token. On success (or a
     second submission of the same form) a redirect to where it leads, with a message; on a
