@@ -55,6 +55,17 @@ def load_settings() -> dict:
         "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE"),
         # Maker–checker: allocations worth more than this (đồng) wait for a second user's approval.
         "LEDGER_APPROVAL_THRESHOLD_VND": int(os.environ.get("LEDGER_APPROVAL_THRESHOLD_VND", 50_000_000)),
+        # Public search: how often one address may search (Flask-Limiter syntax), and where
+        # the counters live: the ledger's database (shared by every gunicorn worker) unless
+        # this names Redis or memcached (redis://127.0.0.1:6379).
+        "LEDGER_SEARCH_RATE_LIMIT": os.environ.get("LEDGER_SEARCH_RATE_LIMIT", "60 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("LEDGER_RATELIMIT_STORAGE_URI", "ledgerdb://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Reverse proxies in front of the app (nginx: 1): the client's address, which the
+        # rate limits count by, is then read from X-Forwarded-For. 0: no proxy is trusted.
+        "LEDGER_PROXY_HOPS": int(os.environ.get("LEDGER_PROXY_HOPS", 0)),
+        # Seconds public pages may be cached by browsers and proxies.
+        "LEDGER_PUBLIC_CACHE_SECONDS": int(os.environ.get("LEDGER_PUBLIC_CACHE_SECONDS", 60)),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "API_TITLE": "Chung tay ledger API",

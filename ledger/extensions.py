@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -25,3 +27,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 api = ProblemApi()
+# Limits are declared on the routes that need them (the public search); counters live
+# in the storage LEDGER_RATELIMIT_STORAGE_URI names, the ledger's database by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

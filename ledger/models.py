@@ -11,5 +11,7 @@ from .households.models import Household, HouseholdChange, HouseholdStatusEvent 
 from .idempotency.models import IdempotencyRecord  # noqa: F401
 from .journal.models import Holding, JournalTransaction, LeafSalt, LedgerSequence, Material, Posting  # noqa: F401
 from .pledges.models import Pledge, PledgeCancellation  # noqa: F401
+from .public.models import RateLimitCounter  # noqa: F401
 from .receipts.models import Receipt, ReceiptVoid  # noqa: F401
+from .statement.models import StatementEntry  # noqa: F401
 from .transparency.models import Checkpoint, LogNode, LogState, SigningKeyRecord  # noqa: F401

@@ -139,6 +139,7 @@ class ProblemApi(Api):
         title = _HTTP_TITLES.get(status, error.name)
         detail = title if status in (404, 405, 422, 500) or messages else (error.description or title)
         return problem_response(status, f"http-{status}", title, detail, errors)
+TOO_MANY_REQUESTS = _HTTP_TITLES[429]
 
 
 def register_problem_handlers(app) -> None:

@@ -7,10 +7,13 @@ from urllib.parse import urlencode
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 
-from .extensions import api, babel, db, migrate
+from flask_babel import lazy_gettext as _l
+
+from .extensions import api, babel, db, limiter, migrate
 from .problems import register_problem_handlers
 
 LANGUAGES = ("vi", "en")
+SLOW_DOWN = _l("You have searched many times in a short while. Please wait a minute and try again.")
 LANG_COOKIE = "lang"
 
 
@@ -56,6 +59,14 @@ def init_app(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
+    from .public import ratelimit  # noqa: F401  (registers the ledgerdb:// storage)
+
+    limiter.init_app(app)
+    if app.config.get("LEDGER_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["LEDGER_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _document_fields()
     register_problem_handlers(app)
 
@@ -69,13 +80,15 @@ def init_app(app: Flask) -> None:
     from .funds.api import blp as funds_blp
     from .households.api import blp as households_blp
     from .pledges.api import blp as pledges_blp
+    from .public.api import blp as reports_blp
     from .receipts.api import blp as receipts_blp
     from .receipts.api import fund_receipts_blp
+    from .statement.api import blp as statement_blp
     from .transparency.api import blp as transparency_blp
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
-                transparency_blp):
+                transparency_blp, reports_blp, statement_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
@@ -87,6 +100,20 @@ def init_app(app: Flask) -> None:
     from .public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
+    from .statement.views import bp as statement_pages
+
+    app.register_blueprint(statement_pages)
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        # Flask-Limiter's refusal: problem+json for the API, a readable page for people.
+        if request.path.startswith("/api/"):
+            from .problems import TOO_MANY_REQUESTS, problem_response
+
+            return problem_response(429, "http-429", TOO_MANY_REQUESTS, SLOW_DOWN)
+        from flask import render_template
+
+        return render_template("public/too_many.html", slow_down=SLOW_DOWN), 429
     _init_staff_pages(app)
     app.context_processor(_page_helpers)
     app.after_request(_remember_language)

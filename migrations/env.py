@@ -50,6 +50,12 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_name(name, type_, parent_names):
+    from ledger.statement.models import include_name as statement_include_name
+
+    return statement_include_name(name, type_, parent_names)
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -64,7 +70,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_name=include_name
     )
 
     with context.begin_transaction():
@@ -105,6 +111,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=include_name,  # the search indexes the models do not describe
             **conf_args
         )
 

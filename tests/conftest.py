@@ -57,7 +57,9 @@ def app(request, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ledger.sqlite3'}"
     instance = tempfile.mkdtemp(prefix="ledger-instance-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "TESTING": True,
-                      "LEDGER_PUBLIC_URL": "https://chungtay.example.vn"})
+                      "LEDGER_PUBLIC_URL": "https://chungtay.example.vn",
+                      # Tests search often from one address; test_public_portal lowers it to test it.
+                      "LEDGER_SEARCH_RATE_LIMIT": "100000 per minute"})
     with app.app_context():
         from flask_migrate import upgrade
 

@@ -4,48 +4,17 @@ labour typed the Vietnamese way, a household created and allocated to from the p
 the live panel, a refused over-allocation. Screenshots go to $LEDGER_SCREENSHOTS if set."""
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from ledger.allocations.models import Allocation
 from ledger.contributions.models import Contribution
 from ledger.extensions import db
+from tests.browser_helpers import fits_the_phone, phone, served, shot  # noqa: F401  (fixtures)
 from tests.helpers import PASSWORD, build_world
 
 PHONE = {"width": 360, "height": 740}
-SHOTS = os.environ.get("LEDGER_SCREENSHOTS")
-
-
-@pytest.fixture()
-def served(ctx, backend):
-    """The app on a real HTTP port (the browser needs one)."""
-    if backend != "sqlite":
-        pytest.skip("the pages do not depend on the database here; they run once, on SQLite")
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, ctx, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture()
-def phone(served, chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        context = browser.new_context(viewport=PHONE, accept_downloads=True)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        yield page
-        browser.close()
 
 
 def log_in(page, served, username="recorder"):
@@ -54,16 +23,6 @@ def log_in(page, served, username="recorder"):
     page.fill("#password", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/staff/login" not in url)
-
-
-def shot(page, name):
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def fits_the_phone(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_a_cash_contribution_on_a_phone_ends_on_its_receipt(ctx, served, phone):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -22,6 +22,9 @@ class Campaign(db.Model):
     norm_new_build_vnd: Mapped[int] = mapped_column(Amount)
     norm_repair_vnd: Mapped[int] = mapped_column(Amount)
     target_houses: Mapped[int | None]
+    # Household heads appear masked ("Nguyễn V. A.") on public pages unless the campaign's
+    # committee decided to publish the list of beneficiaries by name.
+    publish_household_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,6 +12,9 @@ class CampaignIn(Schema):
     norm_new_build_vnd = MoneyVND(load_default=60_000_000)
     norm_repair_vnd = MoneyVND(load_default=30_000_000)
     target_houses = fields.Integer(strict=True, allow_none=True, validate=lambda n: n >= 0)
+    publish_household_names = fields.Boolean(load_default=False, metadata={
+        "description": "public pages show household heads' full names (the committee publishes its list); "
+                       "otherwise masked, e.g. Nguyễn V. A."})
 
 
 class CampaignOut(Schema):
@@ -24,3 +27,4 @@ class CampaignOut(Schema):
     norm_new_build_vnd = fields.Integer()
     norm_repair_vnd = fields.Integer()
     target_houses = fields.Integer(allow_none=True)
+    publish_household_names = fields.Boolean()

@@ -23,7 +23,7 @@ def get_campaign(campaign_id: int) -> Campaign:
 @transactional
 def create_campaign(user: User, *, code: str, name: str, area_code: str, starts_on, ends_on=None,
                     norm_new_build_vnd: int = 60_000_000, norm_repair_vnd: int = 30_000_000,
-                    target_houses: int | None = None) -> Campaign:
+                    target_houses: int | None = None, publish_household_names: bool = False) -> Campaign:
     require(user, "manage")
     get_area(area_code)
     require_area(user, area_code)
@@ -35,7 +35,8 @@ def create_campaign(user: User, *, code: str, name: str, area_code: str, starts_
         raise Conflict(_l("Campaign code %(code)s is taken.", code=code))
     campaign = Campaign(code=code, name=name, area_code=area_code, starts_on=starts_on, ends_on=ends_on,
                         norm_new_build_vnd=norm_new_build_vnd, norm_repair_vnd=norm_repair_vnd,
-                        target_houses=target_houses, created_by_id=user.id)
+                        target_houses=target_houses, publish_household_names=publish_household_names,
+                        created_by_id=user.id)
     db.session.add(campaign)
     db.session.flush()
     return campaign

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 
 from ..auth.service import can
 from ..extensions import db
@@ -24,6 +24,7 @@ class CampaignForm(RecordForm):
     ends_on = StringField(_l("Ends on"))
     norm_new_build_vnd = StringField(_l("Norm for a new house (đồng)"))
     norm_repair_vnd = StringField(_l("Norm for a repair (đồng)"))
+    publish_household_names = BooleanField(_l("Publish household heads' full names on public pages"))
 
     dates = ("starts_on", "ends_on")
     money = ("norm_new_build_vnd", "norm_repair_vnd")
@@ -45,7 +46,8 @@ def list_campaigns():
 def create_campaign():
     form = CampaignForm()
     data = form.load(CampaignIn(), ["code", "name", "area_code", "starts_on", "ends_on",
-                                    "norm_new_build_vnd", "norm_repair_vnd"], blank_is_none=("ends_on",))
+                                    "norm_new_build_vnd", "norm_repair_vnd"], blank_is_none=("ends_on",),
+                     extra={"publish_household_names": form.publish_household_names.data})
     status = 422 if data is None else submit(form, lambda: _created(data), done=_l("Campaign created."),
                                              where=UNKNOWN_AREA)
     return status if not isinstance(status, int) else _page(form, status)

@@ -27,6 +27,7 @@ from ..journal.service import (
 )
 from ..problems import Conflict, InvalidInput, NotFound
 from ..receipts.service import issue_receipt, void_receipt
+from ..statement.service import add_to_statement, mark_voided_in_statement
 from ..text import clean_text
 from .models import METHODS_BY_KIND, Contribution, ReceiptCounter
 
@@ -150,6 +151,7 @@ def record_contribution(user: User, data: dict) -> Contribution:
     contribution.txn = txn
     db.session.flush()
     issue_receipt(contribution, user)
+    add_to_statement(contribution)
     return contribution
 
 
@@ -233,6 +235,7 @@ def carry_out_void(user: User, contribution_id: int, reason: str) -> tuple[Contr
     txn = record_reversal(user.id, contribution.txn, {contribution.fund.account: contribution.fund_id},
                           void_subject(contribution), reason)
     void_receipt(contribution, clean_text(reason), today_in_vietnam())
+    mark_voided_in_statement(contribution)
     return contribution, txn
 
 

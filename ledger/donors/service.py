@@ -68,6 +68,10 @@ def update_donor(user: User, donor_id: int, changes: dict) -> Donor:
         donor.name_folded = fold(donor.name)
         db.session.add(DonorChange(donor_id=donor.id, changes=diff, changed_by_id=user.id))
         db.session.flush()
+        if "name" in diff or "public_display" in diff:
+            from ..statement.service import restate_donor
+
+            restate_donor(donor)
     return donor
 
 

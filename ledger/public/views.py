@@ -1,14 +1,75 @@
 """Public pages: no login, no personal data. Vietnamese first, English with ?lang=en."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from receipts import words
 
 from ..extensions import db
+from ..problems import LedgerError
 from ..receipts import service as receipts
+from . import service
 
 bp = Blueprint("public", __name__)
+
+
+@bp.context_processor
+def _labels():
+    from ..web.vocabulary import VOCABULARY
+
+    return {"labels": VOCABULARY, "source_labels": service.SOURCE_LABELS}
+
+
+@bp.errorhandler(LedgerError)
+def _refused(err: LedgerError):
+    """A page, not problem+json: an unknown household or campaign, a bad area code."""
+    return render_template("public/not_found.html", message=err.detail), err.status
+
+
+@bp.after_request
+def _cacheable(response):
+    """Public pages change only when the ledger does: browsers and proxies may keep them a
+    minute (LEDGER_PUBLIC_CACHE_SECONDS) and revalidate by ETag after that."""
+    if request.method == "GET" and response.status_code == 200:
+        response.headers.setdefault("Cache-Control",
+                                     f"public, max-age={current_app.config['LEDGER_PUBLIC_CACHE_SECONDS']}")
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
+
+@bp.get("/")
+def overview():
+    """The campaign's progress: what was pledged, received, allocated and what remains, the
+    houses against the target, area by area, with charts drawn on the server (SVG)."""
+    campaign = service.choose_campaign(request.args.get("campaign", type=int))
+    if campaign is None:
+        return render_template("public/overview_empty.html")
+    data = service.overview(campaign, request.args.get("area") or None)
+    return render_template("public/overview.html", o=data, trail=_trail(data.area))
+
+
+def _trail(area):
+    """The areas from the country down to `area`, for the breadcrumb."""
+    from ..areas.models import Area
+
+    if area is None:
+        return []
+    codes = area.path.strip("/").split("/")
+    found = {a.code: a for a in db.session.query(Area).filter(Area.code.in_(codes))}
+    return [found[c] for c in codes if c in found]
+
+
+@bp.get("/ho/<int:household_id>")
+def household(household_id):
+    """A beneficiary household: where it is, what it was approved and received, from whom."""
+    return render_template("public/household.html", h=service.household_page(household_id))
+
+
+@bp.get("/to-chuc/<int:donor_id>")
+def organisation(donor_id):
+    """A business, union, agency or the state budget: what it gave and which households it reached."""
+    return render_template("public/organisation.html", page=service.organisation_page(donor_id))
 
 
 @bp.app_template_filter("vnd")
@@ -19,6 +80,13 @@ def _vnd(amount) -> str:
 @bp.app_template_filter("decimal_vi")
 def _decimal(text) -> str:
     return words.format_decimal(str(text))
+
+
+@bp.app_template_filter("b64")
+def _b64(raw: bytes) -> str:
+    import base64
+
+    return base64.b64encode(raw).decode()
 
 
 @bp.app_template_filter("date_vi")
@@ -34,8 +102,10 @@ def receipt_page(number):
     if receipt is None:
         return render_template("public/receipt_unknown.html", number=number), 404
     envelope = receipts.envelope_of(receipt)
+    contribution = receipt.contribution
     return render_template("public/receipt.html", number=number, verdict=verdict, payload=envelope.payload,
-                           void=envelope.void, uses=receipts.where_it_went(receipt),
+                           void=envelope.void, trace=service.trace_contribution(contribution),
+                           organisation_id=service.organisation_link(contribution.donor),
                            browser_check=log_evidence(receipt, request.args.get("s")))
 
 

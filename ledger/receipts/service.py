@@ -169,27 +169,6 @@ def fund_receipts_pdf(user: User, fund_id: int, received_from: date | None, rece
     return render_pdf([(envelope_of(r), url_of(r)) for r in receipts])
 
 
-def where_it_went(receipt: Receipt) -> list[dict]:
-    """The households this contribution reached (live allocations drawing on it, also after
-    a transfer to another fund): masked names and communes only."""
-    from ..allocations.models import Allocation, AllocationLine
-    from ..households.models import Household
-    from ..journal.quantities import format_units
-    from ..journal.service import not_reversed
-
-    kind = receipt.contribution.kind
-    rows = db.session.execute(
-        select(AllocationLine.units, AllocationLine.value_vnd, Allocation.created_at, Household)
-        .join(Allocation, Allocation.id == AllocationLine.allocation_id)
-        .join(Household, Household.id == Allocation.household_id)
-        .where(AllocationLine.contribution_id == receipt.contribution_id, not_reversed(Allocation.txn_id))
-        .order_by(Allocation.id))
-    return [{"household": f"Hộ {mask_name(household.head_name)}", "household_id": household.id,
-             "commune": household.commune.name, "kind": kind, "quantity": format_units(units, kind),
-             "value_vnd": value, "on": created_at.date().isoformat()}
-            for units, value, created_at, household in rows]
-
-
 @transactional
 def issue_missing_receipts() -> int:
     """Sign receipts for contributions recorded before receipts were signed (a database of

@@ -1,0 +1,20 @@
+"""Public summaries: the overview's figures as JSON, no token needed."""
+from flask_smorest import Blueprint
+
+from ..problems import NotFound
+from . import service
+from .schemas import SummaryOut, SummaryQuery
+
+blp = Blueprint("reports", __name__, url_prefix="/reports", description="Public summaries: no token needed")
+
+
+@blp.get("/summary")
+@blp.arguments(SummaryQuery, location="query")
+@blp.response(200, SummaryOut)
+def get_summary(args):
+    """Pledged, received, allocated and remaining per kind, houses by status against the
+    target, the areas one level down, sources and months, and the latest checkpoint."""
+    campaign = service.choose_campaign(args.get("campaign"))
+    if campaign is None:
+        raise NotFound(service.NO_CAMPAIGN)
+    return service.overview(campaign, args.get("area"))

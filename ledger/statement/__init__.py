@@ -1,0 +1,1 @@
+"""The public statement ("Tra cứu đóng góp"): every received contribution, searchable."""
