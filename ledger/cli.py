@@ -165,3 +165,25 @@ def issue_missing():
     from .receipts.service import issue_missing_receipts
 
     click.echo(f"issued {issue_missing_receipts()} receipts")
+
+
+@ledger_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run the jobs queued now, then exit (for cron and tests).")
+@click.option("--poll", type=float, default=None, help="Seconds between looks for work when idle "
+              "(default LEDGER_JOB_POLL_SECONDS).")
+def worker(once, poll):
+    """Run background jobs (large exports, imports) until stopped. SIGTERM: the current job
+    finishes, or goes back to the queue at its next progress report."""
+    import threading
+
+    from flask import current_app
+
+    from .jobs.runner import stop_on_signals, work, worker_id
+
+    name = worker_id()
+    stopping = threading.Event()
+    if not once:
+        click.echo(f"job worker {name} started")
+    with stop_on_signals(stopping):
+        count = work(current_app._get_current_object(), once=once, poll=poll, stopping=stopping, name=name)
+    click.echo(f"job worker {name} ran {count} job(s)")

@@ -66,6 +66,16 @@ def load_settings() -> dict:
         "LEDGER_PROXY_HOPS": int(os.environ.get("LEDGER_PROXY_HOPS", 0)),
         # Seconds public pages may be cached by browsers and proxies.
         "LEDGER_PUBLIC_CACHE_SECONDS": int(os.environ.get("LEDGER_PUBLIC_CACHE_SECONDS", 60)),
+        # Background jobs (long exports, imports): a running job whose worker has not beaten
+        # its heartbeat for this long is taken back (its worker died), at most this many runs;
+        # idle workers look for work this often. LEDGER_JOBS_IN_PROCESS (0 or 1): whether each
+        # web process also runs a worker thread; unset: yes on SQLite, no on PostgreSQL (run
+        # `flask ledger worker` there).
+        "LEDGER_JOB_STALE_SECONDS": float(os.environ.get("LEDGER_JOB_STALE_SECONDS", 300)),
+        "LEDGER_JOB_MAX_ATTEMPTS": int(os.environ.get("LEDGER_JOB_MAX_ATTEMPTS", 3)),
+        "LEDGER_JOB_POLL_SECONDS": float(os.environ.get("LEDGER_JOB_POLL_SECONDS", 2)),
+        "LEDGER_JOBS_IN_PROCESS": (os.environ["LEDGER_JOBS_IN_PROCESS"] == "1"
+                                   if os.environ.get("LEDGER_JOBS_IN_PROCESS") in ("0", "1") else None),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "API_TITLE": "Chung tay ledger API",

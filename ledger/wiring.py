@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     from .donors.api import blp as donors_blp
     from .funds.api import blp as funds_blp
     from .households.api import blp as households_blp
+    from .jobs.api import blp as jobs_blp
     from .pledges.api import blp as pledges_blp
     from .public.api import blp as reports_blp
     from .receipts.api import blp as receipts_blp
@@ -88,7 +89,7 @@ def init_app(app: Flask) -> None:
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
-                transparency_blp, reports_blp, statement_blp):
+                transparency_blp, reports_blp, statement_blp, jobs_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
@@ -126,6 +127,15 @@ def init_app(app: Flask) -> None:
         # `flask db upgrade` must not publish, and forked gunicorn workers get their own thread.
         if not app.testing:
             start_publisher(app)
+
+    from .jobs.runner import start_in_process_worker
+
+    @app.before_request
+    def _run_jobs_in_process():
+        # Like the publisher: on a worker's first request (never during commands or tests),
+        # when LEDGER_JOBS_IN_PROCESS (default: on SQLite) says so.
+        if not app.testing:
+            start_in_process_worker(app)
 
     from .cli import ledger_cli
 

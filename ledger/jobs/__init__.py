@@ -1,0 +1,1 @@
+"""Background jobs: long exports and imports run by a worker, not inside a request."""

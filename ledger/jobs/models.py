@@ -1,0 +1,47 @@
+"""A background job: what to run, who asked, how far it got and what it made.
+
+The row is the queue: a worker claims the oldest queued job (row lock, SKIP LOCKED on
+PostgreSQL; the write lock on SQLite), so it survives restarts and is never run by two
+workers at once. `claimed_by` and `attempts` together name one run: a worker writes to
+the job only while both still match (a run taken back as stale cannot finish it).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ..types import Amount, Id, UTCDateTime, utcnow
+
+STATUSES = ("queued", "running", "done", "failed")
+FINISHED = ("done", "failed")
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    # The claim reads "the oldest queued job": status first, then id order.
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    progress_done: Mapped[int] = mapped_column(Amount, default=0)
+    progress_total: Mapped[int | None] = mapped_column(Amount)  # None: not known yet
+    # What the handler made, e.g. {"file": "donors.csv", "size": 1234, "sha256": "..."}.
+    result: Mapped[dict | None] = mapped_column(JSON)
+    # For a person: never a stack trace or personal data (those go to the server log only).
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs started
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
