@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
     from .campaigns.api import blp as campaigns_blp
     from .contributions.api import blp as contributions_blp
     from .donors.api import blp as donors_blp
+    from .exports.api import blp as exports_blp
     from .funds.api import blp as funds_blp
     from .households.api import blp as households_blp
     from .jobs.api import blp as jobs_blp
@@ -89,7 +90,7 @@ def init_app(app: Flask) -> None:
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
-                transparency_blp, reports_blp, statement_blp, jobs_blp):
+                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)

@@ -30,7 +30,7 @@ def _refused(err: LedgerError):
 def _cacheable(response):
     """Public pages change only when the ledger does: browsers and proxies may keep them a
     minute (LEDGER_PUBLIC_CACHE_SECONDS) and revalidate by ETag after that."""
-    if request.method == "GET" and response.status_code == 200:
+    if request.method in ("GET", "HEAD") and response.status_code == 200:
         response.headers.setdefault("Cache-Control",
                                      f"public, max-age={current_app.config['LEDGER_PUBLIC_CACHE_SECONDS']}")
         response.add_etag()

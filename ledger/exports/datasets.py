@@ -1,0 +1,199 @@
+"""What each export holds: its columns (for receipts.exports) and its rows, streamed.
+
+A dataset is a select() built from the filters plus a function from one result row to the
+tuple the writers take. Rows are read with yield_per, so an export of any size holds one
+batch in memory; there is no row cap. Quantities are decimal strings in the commodity's
+unit (đồng, the material's unit, person-days), never floats. Private fields of donors and
+households (ID numbers, phones, addresses) are not exported.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased
+
+from receipts.exports import DATE, DATETIME, INTEGER, QUANTITY, VND, Column, TotalsBy
+
+from ..allocations.models import Allocation, AllocationLine
+from ..areas.service import within_clause
+from ..campaigns.models import Campaign
+from ..contributions.models import Contribution
+from ..donors.models import ANONYMOUS_NAME, Donor
+from ..extensions import db
+from ..fields import VN_TZ
+from ..funds.models import Fund
+from ..households.models import Household
+from ..journal.models import JournalTransaction, Posting
+from ..journal.quantities import format_units, kind_of
+
+BATCH = 2000  # rows per fetch: memory stays flat whatever the export's size
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    columns: tuple[Column, ...]
+    totals: TotalsBy
+    query: Callable[[dict], Select]
+    row: Callable[[Any], tuple]
+
+    def rows(self, filters: dict) -> Iterator[tuple]:
+        """The rows for these filters, in a stable order, fetched in batches."""
+        result = db.session.execute(self.query(filters).execution_options(yield_per=BATCH))
+        to_row = self.row
+        for r in result:
+            yield to_row(r)
+
+    def count(self, filters: dict) -> int:
+        return db.session.scalar(select(func.count()).select_from(self.query(filters).order_by(None).subquery()))
+
+
+def _start_of(day) -> datetime:
+    """Dates the user gives are Vietnamese days; moments are stored in UTC."""
+    return datetime.combine(day, time(), VN_TZ)
+
+
+def _end_of(day) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), VN_TZ)
+
+
+def apply_filters(query: Select, filters: dict, *, campaign, fund, kind, day=None, moment=None,
+                  reversed_txn=None) -> Select:
+    """The one place the export filters become WHERE clauses. `fund` is the Fund entity
+    joined in the query (its id and area), the others the columns each filter reads."""
+    if filters.get("campaign_id") is not None:
+        query = query.where(campaign == filters["campaign_id"])
+    if filters.get("fund_id") is not None:
+        query = query.where(fund.id == filters["fund_id"])
+    if filters.get("area_code"):
+        query = query.where(within_clause(fund.area_code, filters["area_code"]))
+    if filters.get("kind"):
+        query = query.where(kind == filters["kind"])
+    if day is not None:
+        if filters.get("date_from"):
+            query = query.where(day >= filters["date_from"])
+        if filters.get("date_to"):
+            query = query.where(day <= filters["date_to"])
+    if moment is not None:
+        if filters.get("date_from"):
+            query = query.where(moment >= _start_of(filters["date_from"]))
+        if filters.get("date_to"):
+            query = query.where(moment < _end_of(filters["date_to"]))
+    if not filters.get("include_reversed", True) and reversed_txn is not None:
+        query = query.where(reversed_txn)
+    return query
+
+
+def not_reversed(txn_id_column):
+    """journal.service.not_reversed, over an alias: these queries join journal_transactions
+    themselves, and the plain table in the subquery would be correlated away."""
+    reversal = aliased(JournalTransaction)
+    return ~select(reversal.id).where(reversal.reverses_id == txn_id_column).exists()
+
+
+def _quantity(commodity: str, units: int) -> str:
+    return format_units(units, kind_of(commodity))
+
+
+# --- postings ------------------------------------------------------------------------------
+# Filtered through the contribution each posting traces to: a transaction's postings
+# balance per contribution, so a filtered export still balances per commodity.
+
+def _postings_query(filters: dict) -> Select:
+    query = (select(JournalTransaction.seq, JournalTransaction.recorded_at, JournalTransaction.kind,
+                    Posting.account, Posting.commodity, Posting.units, Posting.contribution_id)
+             .join(JournalTransaction, JournalTransaction.id == Posting.txn_id)
+             .join(Contribution, Contribution.id == Posting.contribution_id)
+             .join(Fund, Fund.id == Contribution.fund_id)
+             .order_by(JournalTransaction.seq, Posting.id))
+    # Without reversals: neither a reversed transaction nor the reversal itself.
+    kept = and_(not_reversed(JournalTransaction.id), JournalTransaction.reverses_id.is_(None))
+    return apply_filters(query, filters, campaign=Contribution.campaign_id, fund=Fund, kind=Contribution.kind,
+                         moment=JournalTransaction.recorded_at, reversed_txn=kept)
+
+
+def _posting_row(r) -> tuple:
+    return (r.seq, r.recorded_at, r.kind, r.account, r.commodity, _quantity(r.commodity, r.units),
+            r.contribution_id)
+
+
+POSTINGS = Dataset(
+    "postings",
+    (Column("txn_seq", "Số thứ tự giao dịch", INTEGER), Column("recorded_at", "Thời điểm ghi (UTC)", DATETIME),
+     Column("txn_kind", "Loại giao dịch"), Column("account", "Tài khoản"), Column("commodity", "Loại tài sản"),
+     Column("units", "Số lượng", QUANTITY), Column("contribution_id", "Mã khoản đóng góp", INTEGER)),
+    TotalsBy("account", "units"),  # per account: a trial balance of the rows exported
+    _postings_query, _posting_row)
+
+
+# --- contributions -------------------------------------------------------------------------
+
+def _contributions_query(filters: dict) -> Select:
+    voided = ~not_reversed(Contribution.txn_id)
+    query = (select(Contribution.id, Contribution.receipt_number, Contribution.received_on,
+                    Campaign.code.label("campaign"), Fund.code.label("fund"), Fund.area_code,
+                    Donor.name.label("donor_name"), Donor.public_display, Contribution.kind,
+                    Contribution.commodity, Contribution.units, Contribution.value_vnd,
+                    Contribution.method, voided.label("voided"))
+             .join(Campaign, Campaign.id == Contribution.campaign_id)
+             .join(Fund, Fund.id == Contribution.fund_id)
+             .outerjoin(Donor, Donor.id == Contribution.donor_id)
+             .order_by(Contribution.id))
+    return apply_filters(query, filters, campaign=Contribution.campaign_id, fund=Fund, kind=Contribution.kind,
+                         day=Contribution.received_on, reversed_txn=not_reversed(Contribution.txn_id))
+
+
+def _contribution_row(r) -> tuple:
+    donor = r.donor_name if r.donor_name is not None and r.public_display == "named" else ANONYMOUS_NAME
+    return (r.id, r.receipt_number, r.received_on, r.campaign, r.fund, r.area_code, donor, r.kind, r.commodity,
+            _quantity(r.commodity, r.units), r.value_vnd, r.method, 1 if r.voided else 0)
+
+
+CONTRIBUTIONS = Dataset(
+    "contributions",
+    (Column("contribution_id", "Mã khoản đóng góp", INTEGER), Column("receipt_number", "Số biên nhận"),
+     Column("received_on", "Ngày nhận", DATE), Column("campaign", "Chiến dịch"), Column("fund", "Quỹ"),
+     Column("area_code", "Mã địa bàn của quỹ"), Column("donor", "Nhà hảo tâm"), Column("kind", "Hình thức"),
+     Column("commodity", "Loại tài sản"), Column("quantity", "Số lượng", QUANTITY),
+     Column("value_vnd", "Giá trị (đồng)", VND), Column("method", "Phương thức"),
+     Column("voided", "Đã hủy (1 = có)", INTEGER)),
+    TotalsBy("commodity", "quantity"),
+    _contributions_query, _contribution_row)
+
+
+# --- allocations: one row per line (the part drawn from one contribution) ------------------
+
+def _allocations_query(filters: dict) -> Select:
+    reversed_ = ~not_reversed(Allocation.txn_id)
+    query = (select(Allocation.id, JournalTransaction.recorded_at, Fund.code.label("fund"), Allocation.household_id,
+                    Household.commune_code, AllocationLine.contribution_id, Allocation.commodity,
+                    AllocationLine.units, AllocationLine.value_vnd, reversed_.label("reversed"))
+             .join(Allocation, Allocation.id == AllocationLine.allocation_id)
+             .join(JournalTransaction, JournalTransaction.id == Allocation.txn_id)
+             .join(Fund, Fund.id == Allocation.fund_id)
+             .join(Household, Household.id == Allocation.household_id)
+             .order_by(Allocation.id, AllocationLine.id))
+    return apply_filters(query, filters, campaign=Household.campaign_id, fund=Fund, kind=Allocation.kind,
+                         moment=JournalTransaction.recorded_at, reversed_txn=not_reversed(Allocation.txn_id))
+
+
+def _allocation_row(r) -> tuple:
+    return (r.id, r.recorded_at, r.fund, r.household_id, r.commune_code, r.contribution_id, r.commodity,
+            _quantity(r.commodity, r.units), r.value_vnd, 1 if r.reversed else 0)
+
+
+ALLOCATIONS = Dataset(
+    "allocations",
+    (Column("allocation_id", "Mã phân bổ", INTEGER), Column("recorded_at", "Thời điểm ghi (UTC)", DATETIME),
+     Column("fund", "Quỹ"), Column("household_id", "Mã hộ", INTEGER), Column("commune_code", "Mã xã/phường"),
+     Column("source_contribution_id", "Mã khoản đóng góp nguồn", INTEGER), Column("commodity", "Loại tài sản"),
+     Column("quantity", "Số lượng", QUANTITY), Column("value_vnd", "Giá trị (đồng)", VND),
+     Column("reversed", "Đã đảo (1 = có)", INTEGER)),
+    TotalsBy("commodity", "quantity"),
+    _allocations_query, _allocation_row)
+
+DATASETS = {d.name: d for d in (POSTINGS, CONTRIBUTIONS, ALLOCATIONS)}
