@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
-
 from flask_babel import lazy_gettext as _l
 
 from .extensions import api, babel, db, limiter, migrate

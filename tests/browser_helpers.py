@@ -1,6 +1,6 @@
 """What the browser tests share: the app on a real port, a phone-sized Chromium page,
-screenshots to $LEDGER_SCREENSHOTS. A test module sets PHONE (its viewport) and imports
-`served` and `phone` as fixtures."""
+screenshots to $LEDGER_SCREENSHOTS. conftest.py loads it as a plugin, so `served` and
+`phone` are fixtures everywhere; a test module using `phone` sets PHONE, its viewport."""
 from __future__ import annotations
 
 import os

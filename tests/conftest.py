@@ -21,6 +21,9 @@ from ledger.database import recreate_postgres_database
 from ledger.extensions import db
 from ledger.transparency.service import forget_registration
 
+# The browser tests' `served` and `phone` fixtures (a module may define its own).
+pytest_plugins = ["tests.browser_helpers"]
+
 PG_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_test")
 PG_ADMIN_URL = os.environ.get("LEDGER_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.browser_helpers import fits_the_phone, phone, served, shot  # noqa: F401  (fixtures)
+from tests.browser_helpers import fits_the_phone, shot
 from tests.test_public_portal import seed_portal
 from tests.test_receipts_pdf import decode_qr
 

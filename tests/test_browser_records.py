@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ledger.allocations.models import Allocation
 from ledger.contributions.models import Contribution
 from ledger.extensions import db
-from tests.browser_helpers import fits_the_phone, phone, served, shot  # noqa: F401  (fixtures)
+from tests.browser_helpers import fits_the_phone, shot
 from tests.helpers import PASSWORD, build_world
 
 PHONE = {"width": 360, "height": 740}

@@ -62,9 +62,9 @@ def test_verify_passes_then_detects_a_direct_edit_of_the_database(ctx):
 
 def test_migrations_match_the_models(ctx):
     from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
 
     from ledger.statement.models import include_name
-    from alembic.migration import MigrationContext
 
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}), db.metadata)

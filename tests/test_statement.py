@@ -284,7 +284,7 @@ def test_every_plan_gives_the_same_answers(w, monkeypatch):
     assert expected[6] == [search(w, q="ung ho dot 3")["items"][0]["receipt_number"]]
     monkeypatch.setattr(service, "PROBE", 2)
     monkeypatch.setattr(service, "WALK", 2)  # PostgreSQL: the walk falls short, the word index answers
-    for params, answer in zip(searches, expected):
+    for params, answer in zip(searches, expected, strict=True):
         assert numbers(search(w, **params)) == answer, params
     broad = search(w, q="ung ho", page_size=3)
     assert (broad["total"], broad["has_next"]) == (None, True)

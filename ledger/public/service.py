@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-
 from sqlalchemy import func, select
 
 from ..allocations.models import Allocation, AllocationLine
@@ -146,7 +145,8 @@ def overview(campaign: Campaign, area_code: str | None = None) -> Overview:
 
     kinds = {k: KindTotals(k) for k in KINDS}
     received = db.session.execute(
-        select(Contribution.kind, Contribution.commodity, func.sum(Contribution.units), func.sum(Contribution.value_vnd))
+        select(Contribution.kind, Contribution.commodity, func.sum(Contribution.units),
+               func.sum(Contribution.value_vnd))
         .where(*in_scope).group_by(Contribution.kind, Contribution.commodity)).all()
     allocated = db.session.execute(
         select(Allocation.kind, Allocation.commodity, func.sum(Allocation.units), func.sum(Allocation.value_vnd))
@@ -194,8 +194,8 @@ def overview(campaign: Campaign, area_code: str | None = None) -> Overview:
     material_lines = []
     for commodity, q in materials.items():
         label = commodity_label(commodity)
-        material_lines.append(MaterialLine(label["item"], label["unit"],
-                                           *(format_units(q[k], "material") for k in ("received", "allocated", "remaining"))))
+        quantities = (format_units(q[k], "material") for k in ("received", "allocated", "remaining"))
+        material_lines.append(MaterialLine(label["item"], label["unit"], *quantities))
     material_lines.sort(key=lambda m: m.item)
 
     return Overview(campaign=campaign, area=area, kinds=kinds, materials=material_lines,

@@ -7,9 +7,9 @@ from .service import MAX_PAGE_SIZE, SORTS
 class StatementQuery(Schema):
     """The search, as the API's and the page's query string give it."""
 
-    q = Text(max_length=200, metadata={"description": "donor name or memo, in part, diacritics optional "
-                                                      "(\"nguyen van a\", \"ung ho\")): whole words in this order, the last one "
-                                                      "may be its first 1-3 letters; at least 3 letters"})
+    q = Text(max_length=200, metadata={
+        "description": "donor name or memo, diacritics optional (\"nguyen van a\", \"ung ho\"): whole words in "
+                       "this order, the last one may be its first 1-3 letters; at least 3 letters"})
     amount_vnd = MoneyVND(metadata={"description": "exactly this amount (or value) in đồng"})
     min_vnd = MoneyVND()
     max_vnd = MoneyVND()

@@ -81,7 +81,7 @@ def search_text_of(donor_name: str, memo: str | None) -> str:
 def search_pairs_of(search_text: str) -> str:
     """Each two neighbouring words joined: "nguyen thi tuan" -> "nguyenthi thituan"."""
     words = search_text.split(" ")
-    return " ".join(a + b for a, b in zip(words, words[1:]))
+    return " ".join(a + b for a, b in zip(words, words[1:], strict=False))
 
 
 def last_is_prefix(words: list[str]) -> bool:
@@ -298,7 +298,7 @@ def _text_condition(s: StatementSearch, vector=_search_vector):
     # The word pairs find the rows by the index (a pair is rare where its words are not);
     # the phrase then checks those rows. As a function call, not the @@ operator, so that
     # the index does not also read the long lists of the single words.
-    pairs = [a + b for a, b in zip(words, words[1:])]
+    pairs = [a + b for a, b in zip(words, words[1:], strict=False)]
     pairs[-1] += ":*" if prefix else ""
     return sa.and_(vector.op("@@")(func.to_tsquery(config, " & ".join(pairs))),
                    func.ts_match_vq(vector, func.to_tsquery(config, phrase)))
