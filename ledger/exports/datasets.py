@@ -14,7 +14,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import aliased
 
 from receipts.exports import DATE, DATETIME, INTEGER, QUANTITY, VND, Column, TotalsBy
 
@@ -29,6 +28,7 @@ from ..funds.models import Fund
 from ..households.models import Household
 from ..journal.models import JournalTransaction, Posting
 from ..journal.quantities import format_units, kind_of
+from ..journal.service import not_reversed
 
 BATCH = 2000  # rows per fetch: memory stays flat whatever the export's size
 
@@ -86,13 +86,6 @@ def apply_filters(query: Select, filters: dict, *, campaign, fund, kind, day=Non
     if not filters.get("include_reversed", True) and reversed_txn is not None:
         query = query.where(reversed_txn)
     return query
-
-
-def not_reversed(txn_id_column):
-    """journal.service.not_reversed, over an alias: these queries join journal_transactions
-    themselves, and the plain table in the subquery would be correlated away."""
-    reversal = aliased(JournalTransaction)
-    return ~select(reversal.id).where(reversal.reverses_id == txn_id_column).exists()
 
 
 def _quantity(commodity: str, units: int) -> str:

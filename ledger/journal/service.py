@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import aliased, lazyload
 
 from receipts.payload import canonical_bytes
 
@@ -282,8 +282,11 @@ def reversal_of(txn_id: int) -> JournalTransaction | None:
 
 def not_reversed(txn_id_column):
     """A WHERE clause: the transaction in `txn_id_column` has not been reversed (or voided).
-    NOT EXISTS, which PostgreSQL answers by the unique index on reverses_id."""
-    return ~select(JournalTransaction.id).where(JournalTransaction.reverses_id == txn_id_column).exists()
+    NOT EXISTS, which PostgreSQL answers by the unique index on reverses_id. Over an alias,
+    so it also holds in a query that joins journal_transactions itself (the plain table
+    would be correlated to the outer one)."""
+    reversal = aliased(JournalTransaction)
+    return ~select(reversal.id).where(reversal.reverses_id == txn_id_column).exists()
 
 
 def is_reversed(record) -> bool:

@@ -51,11 +51,6 @@ def household_name(household) -> str:
     return f"Hộ {name}"
 
 
-def head_name(household) -> str:
-    """The head's name alone, as the public may see it."""
-    return household.head_name if _publishes_names(household) else mask_name(household.head_name)
-
-
 def _publishes_names(household) -> bool:
     from ..campaigns.models import Campaign
     from ..extensions import db

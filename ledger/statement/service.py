@@ -4,8 +4,8 @@ The rules of what the public sees of a contribution live here once: the contribu
 donors and approvals services call add_to_statement, mark_voided_in_statement and
 restate_donor inside their own transactions, so the statement never lags the ledger.
 
-A text search finds the words typed, in that order, the last one as a prefix, without
-diacritics: "nguyen van a" finds "Nguyễn Văn An" and "Nguyễn Văn Anh". The words are
+A text search finds the words typed, in that order, without diacritics, a last word of
+1-3 letters as the start of a word: "nguyen van a" finds "Nguyễn Văn An" and "Nguyễn Văn Anh". The words are
 indexed (SQLite FTS5, PostgreSQL full text); searching is planned for millions of rows
 (bench/search.py): one index is read for at most PROBE matches, and a set that small is
 filtered and sorted whole; otherwise the rows are read in the order asked for and checked
@@ -158,9 +158,10 @@ def restate_donor(donor) -> int:
     rows = db.session.execute(select(StatementEntry.sort_key, StatementEntry.memo)
                               .where(StatementEntry.donor_id == donor.id)).all()
     if rows:
+        texts = [(key, search_text_of(name, memo)) for key, memo in rows]
         db.session.execute(update(StatementEntry), [
-            {"sort_key": key, "donor_name": name, "search_text": search_text_of(name, memo),
-             "search_pairs": search_pairs_of(search_text_of(name, memo))} for key, memo in rows])
+            {"sort_key": key, "donor_name": name, "search_text": text, "search_pairs": search_pairs_of(text)}
+            for key, text in texts])
     return len(rows)
 
 
@@ -316,12 +317,13 @@ def _text_keys(s: StatementSearch, limit: int) -> list[int]:
     return list(db.session.scalars(query.order_by(order).limit(limit)))
 
 
-_ORDER = {
-    "newest": lambda key: (key.desc(),),
-    "oldest": lambda key: (key.asc(),),
-    "largest": lambda key: (_c.value_vnd.desc(), key.desc()),
-    "smallest": lambda key: (_c.value_vnd.asc(), key.asc()),
-}
+def _order(sort: str, key=_c.sort_key, value=_c.value_vnd) -> tuple:
+    """ORDER BY of a sort, over the statement's key and amount (or another table's, e.g.
+    the FTS rowid or a subquery's columns)."""
+    return {"newest": (key.desc(),), "oldest": (key.asc(),), "largest": (value.desc(), key.desc()),
+            "smallest": (value.asc(), key.asc())}[sort]
+
+
 _PY_ORDER = {  # the same orders, for rows sorted in Python
     "newest": (lambda row: row.sort_key, True),
     "oldest": (lambda row: row.sort_key, False),
@@ -362,7 +364,7 @@ def statement_search(s: StatementSearch) -> StatementPage:
     filters = _filters(s)
     total = None
     if not s.q:
-        query = select(_entries).where(*_broad_amount_filters(s, filters)).order_by(*_ORDER[s.sort](_c.sort_key))
+        query = select(_entries).where(*_broad_amount_filters(s, filters)).order_by(*_order(s.sort))
         rows = db.session.execute(query.limit(s.page_size + 1).offset(offset)).all()
         counted = _count_up_to(select(_c.sort_key).where(*filters), PROBE)
         total = counted if counted <= PROBE else None
@@ -407,13 +409,12 @@ def _pg_text_search(s: StatementSearch, filters: list, offset: int) -> tuple[lis
     does not, the words are rare, and the GIN index finds every match at little cost. (Its
     planner, left alone, often takes the index for a common pair of words and then reads
     and sorts tens of thousands of rows.)"""
-    order = _ORDER[s.sort]
     bound = WALK * s.page
     walked = select(_entries, _search_vector.label("search_vector")).where(*filters) \
-        .order_by(*order(_c.sort_key)).limit(bound).subquery()
+        .order_by(*_order(s.sort)).limit(bound).subquery()
     in_walk = select(*[walked.c[c.key] for c in _entries.columns]).where(
         _text_condition(s, walked.c.search_vector))
-    rows = db.session.execute(in_walk.order_by(*_order_on(walked, s.sort))
+    rows = db.session.execute(in_walk.order_by(*_order(s.sort, walked.c.sort_key, walked.c.value_vnd))
                               .limit(s.page_size + 1).offset(offset)).all()
     if len(rows) > s.page_size:
         return rows, None
@@ -430,14 +431,9 @@ def _pg_text_search(s: StatementSearch, filters: list, offset: int) -> tuple[lis
     if len(found) <= PROBE:
         return _page_rows(found, s, offset), len(found)
     rows = db.session.execute(select(named).where(*[on_named.traverse(f) for f in filters])
-                              .order_by(*_order_on(named, s.sort)).limit(s.page_size + 1).offset(offset)).all()
+                              .order_by(*_order(s.sort, named.c.sort_key, named.c.value_vnd))
+                              .limit(s.page_size + 1).offset(offset)).all()
     return rows, None
-
-
-def _order_on(table, sort: str) -> tuple:
-    key, value = table.c.sort_key, table.c.value_vnd
-    return {"newest": (key.desc(),), "oldest": (key.asc(),), "largest": (value.desc(), key.desc()),
-            "smallest": (value.asc(), key.asc())}[sort]
 
 
 def _text_search(s: StatementSearch, filters: list, offset: int, wanted: int) -> tuple[list, int | None]:
@@ -459,14 +455,14 @@ def _text_search(s: StatementSearch, filters: list, offset: int, wanted: int) ->
                                                    .where(*filters))
                  if text_matches(words, row.search_text)]
         return _page_rows(found, s, offset), len(found)
-    order = _ORDER[s.sort](_c.sort_key)
+    order = _order(s.sort)
     if s.sort in ("newest", "oldest"):
         # Common words, broad filters: read the text index in the statement's order,
         # checking the filters on each row, until the page is full.
         if _sqlite():
             query = (select(_entries).select_from(_fts.join(_entries, _c.sort_key == _fts.c.rowid))
                      .where(_text_condition(s), *_key_range(s, _fts.c.rowid), *other_filters)
-                     .order_by(*_ORDER[s.sort](_fts.c.rowid)))
+                     .order_by(*_order(s.sort, _fts.c.rowid)))
         else:
             query = select(_entries).where(_text_condition(s), *filters).order_by(*order)
         return db.session.execute(query.limit(s.page_size + 1).offset(offset)).all(), None
@@ -549,7 +545,7 @@ def _csv_query(s: StatementSearch):
             conds.append(_text_condition(s))
     return (select(_entries, Receipt.signature)
             .select_from(_entries.outerjoin(Receipt.__table__, Receipt.contribution_id == _c.contribution_id))
-            .where(*conds).order_by(*_ORDER[s.sort](_c.sort_key)))
+            .where(*conds).order_by(*_order(s.sort)))
 
 
 def statement_csv(s: StatementSearch) -> Iterator[str]:
