@@ -22,6 +22,7 @@ from ..journal.models import Holding
 from ..journal.quantities import LABOUR, VND, format_units, kind_of
 from ..journal.service import commodity_label, not_reversed
 from ..pledges.models import Pledge, PledgeCancellation
+from ..pledges.service import fulfilled_units_subquery
 
 DUE_WINDOW_DAYS = 30
 LIST_LIMIT = 10  # pledges listed per group; the counts say how many there are
@@ -125,17 +126,9 @@ def resource_lines(user: User) -> tuple[list[ResourceLine], int, int]:
     return lines, int(received_value or 0), int(allocated_value or 0)
 
 
-def _fulfilled_units():
-    """Units received against each pledge, voided contributions left out (as
-    ledger.pledges.service.fulfilled_units counts them), as a correlated subquery."""
-    return (select(func.coalesce(func.sum(Contribution.units), 0))
-            .where(Contribution.pledge_id == Pledge.id, not_reversed(Contribution.txn_id))
-            .correlate(Pledge).scalar_subquery())
-
-
 def _open_pledges(user: User):
     """Pledges of the area neither cancelled nor fulfilled, with their fulfilled units."""
-    fulfilled = _fulfilled_units()
+    fulfilled = fulfilled_units_subquery()
     query = (select(Pledge, fulfilled.label("fulfilled"))
              .where(Pledge.fund_id.in_(_funds_in(user)), Pledge.due_on.is_not(None),
                     ~select(PledgeCancellation.pledge_id).where(PledgeCancellation.pledge_id == Pledge.id).exists(),

@@ -50,6 +50,16 @@ def create_pledge(user: User, data: dict) -> Pledge:
     return pledge
 
 
+def fulfilled_units_subquery():
+    """Units received against each pledge, voided contributions left out, as a correlated
+    scalar subquery over Pledge (for lists, exports and reports)."""
+    from ..contributions.models import Contribution
+
+    return (select(func.coalesce(func.sum(Contribution.units), 0))
+            .where(Contribution.pledge_id == Pledge.id, not_reversed(Contribution.txn_id))
+            .correlate(Pledge).scalar_subquery())
+
+
 def fulfilled_units(pledge: Pledge) -> int:
     """Units received against the pledge, voided contributions left out."""
     from ..contributions.models import Contribution
@@ -59,16 +69,23 @@ def fulfilled_units(pledge: Pledge) -> int:
         .where(Contribution.pledge_id == pledge.id, not_reversed(Contribution.txn_id))))
 
 
-def pledge_status(pledge: Pledge, today: date | None = None) -> str:
-    """open, partial, fulfilled, cancelled or overdue (due date passed, not fulfilled)."""
-    if pledge.cancellation is not None:
+def derive_status(*, cancelled: bool, pledged_units: int, received_units: int, due_on: date | None,
+                  today: date) -> str:
+    """The one rule: open, partial, fulfilled, cancelled or overdue (due date passed, not
+    fulfilled)."""
+    if cancelled:
         return "cancelled"
-    received = fulfilled_units(pledge)
-    if received >= pledge.units:
+    if received_units >= pledged_units:
         return "fulfilled"
-    if pledge.due_on is not None and pledge.due_on < (today or today_in_vietnam()):
+    if due_on is not None and due_on < today:
         return "overdue"
-    return "partial" if received > 0 else "open"
+    return "partial" if received_units > 0 else "open"
+
+
+def pledge_status(pledge: Pledge, today: date | None = None) -> str:
+    return derive_status(cancelled=pledge.cancellation is not None, pledged_units=pledge.units,
+                         received_units=fulfilled_units(pledge), due_on=pledge.due_on,
+                         today=today or today_in_vietnam())
 
 
 def check_pledge_fulfilment(pledge_id: int, donor, campaign, resource: Resource) -> Pledge:
