@@ -2,7 +2,9 @@
 
 Independent of Flask and the database: a writer takes the columns (name, header, type) and
 an iterable of tuples in column order, writes one file in constant memory and returns
-what it wrote (rows, bytes, SHA-256, and optionally totals per commodity). The reader
+what it wrote (rows, bytes, SHA-256, and optionally totals per commodity). CSV and JSONL
+are produced by ExportStream, chunk by chunk, whether they go to a file or straight into
+a web answer, so both carry the same bytes and the same count, hash and totals. The reader
 here is the one `python -m receipts verify-export` uses, so each format's rules (BOM,
 guarded text, number cells, sheet split) live in this module only.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -45,6 +48,7 @@ TEXT, INTEGER, VND, QUANTITY, DATE, DATETIME = "text", "integer", "vnd", "quanti
 TYPES = (TEXT, INTEGER, VND, QUANTITY, DATE, DATETIME)
 INTEGER_TYPES = (INTEGER, VND)
 FORMATS = ("csv", "jsonl", "xlsx")
+STREAMED_FORMATS = ("csv", "jsonl")  # written front to back: they can go out while being written
 
 XLSX_MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
 EXCEL_DIGITS = 15  # Excel's precision: more significant digits than this are rounded
@@ -280,18 +284,44 @@ def _finish(path: Path, fmt: str, rows: int, tally: _Tally | None, **extra) -> W
                        tally.result() if tally else None, **extra)
 
 
-def write_csv(path: Path | str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
-              totals: TotalsBy | None = None) -> WrittenFile:
-    path = Path(path)
-    convert = _row_converter(columns, "csv")
-    tally = _Tally(columns, totals) if totals else None
-    count = 0
-    # utf-8-sig writes the BOM once, at the start; newline="" leaves line ends to csv.
-    with open(path, "w", encoding="utf-8-sig", newline="", buffering=_BUFFER) as f:
-        writer = csv.writer(f, lineterminator="\r\n")
-        writer.writerow([c.header for c in columns])
-        write = writer.writerow
-        for row in rows:
+class ExportStream:
+    """A CSV or JSONL export as bytes, chunk by chunk: for a web answer that streams, or
+    for a file (write_csv and write_jsonl write exactly these bytes). Rows are converted,
+    counted, summed and hashed as they pass, so once the last chunk is out, `written` is
+    the WrittenFile (rows, bytes, SHA-256, totals) a manifest names: what was sent is what
+    was hashed, with no second pass."""
+
+    def __init__(self, name: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
+                 totals: TotalsBy | None = None, chunk_size: int = 64 * 1024):
+        self.name, self.format = name, format_of(name)
+        if self.format not in STREAMED_FORMATS:
+            raise ValueError(f"{name}: only {' and '.join(STREAMED_FORMATS)} stream (XLSX is a zip)")
+        self.columns, self.rows, self.totals, self.chunk_size = columns, rows, totals, chunk_size
+        self.written: WrittenFile | None = None  # set when the last chunk has been produced
+
+    def __iter__(self) -> Iterator[bytes]:
+        columns, fmt = self.columns, self.format
+        convert = _row_converter(columns, fmt)
+        tally = _Tally(columns, self.totals) if self.totals else None
+        digest, size, count = hashlib.sha256(), 0, 0
+        buffer = io.StringIO()
+        if fmt == "csv":
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow([c.header for c in columns])
+            write = writer.writerow
+            first = BOM
+        else:
+            encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+            def write(cells):
+                buffer.write(encode(cells) + "\n")
+            first = b""
+        digest.update(first)
+        size += len(first)
+        if first:
+            yield first
+        limit = self.chunk_size
+        for row in self.rows:
             try:
                 write(convert(row))
             except ValueError:
@@ -301,29 +331,40 @@ def write_csv(path: Path | str, columns: Sequence[Column], rows: Iterable[Sequen
             if tally:
                 tally.add(row[tally.by], row[tally.amount])
             count += 1
-    return _finish(path, "csv", count, tally)
+            if buffer.tell() >= limit:
+                chunk = buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+        chunk = buffer.getvalue().encode("utf-8")
+        if chunk:
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+        self.written = WrittenFile(self.name, fmt, count, size, digest.hexdigest(),
+                                   tally.result() if tally else None)
+
+
+def _write_stream(path: Path | str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
+                  totals: TotalsBy | None) -> WrittenFile:
+    path = Path(path)
+    stream = ExportStream(path.name, columns, rows, totals=totals, chunk_size=_BUFFER)
+    with open(path, "wb") as f:
+        for chunk in stream:
+            f.write(chunk)
+    return stream.written
+
+
+def write_csv(path: Path | str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
+              totals: TotalsBy | None = None) -> WrittenFile:
+    return _write_stream(path, columns, rows, totals)
 
 
 def write_jsonl(path: Path | str, columns: Sequence[Column], rows: Iterable[Sequence[Any]], *,
                 totals: TotalsBy | None = None) -> WrittenFile:
-    path = Path(path)
-    convert = _row_converter(columns, "jsonl")
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-    tally = _Tally(columns, totals) if totals else None
-    count = 0
-    with open(path, "w", encoding="utf-8", newline="\n", buffering=_BUFFER) as f:
-        write = f.write
-        for row in rows:
-            try:
-                write(encode(convert(row)) + "\n")
-            except ValueError:
-                if len(row) != len(columns):
-                    raise ValueError(f"row {count + 1} has {len(row)} values for {len(columns)} columns") from None
-                raise
-            if tally:
-                tally.add(row[tally.by], row[tally.amount])
-            count += 1
-    return _finish(path, "jsonl", count, tally)
+    return _write_stream(path, columns, rows, totals)
 
 
 _WIDTHS = {INTEGER: 10, VND: 16, QUANTITY: 14, DATE: 12, DATETIME: 20}
