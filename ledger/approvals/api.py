@@ -43,7 +43,7 @@ def get_approval(approval_id):
 
 
 @blp.post("/<int:approval_id>/approve")
-@token_required()
+@token_required("override")  # the deciders' role first: the body is checked after
 @idempotent
 @blp.response(200, ApprovalOut)
 def approve(approval_id):
@@ -53,7 +53,7 @@ def approve(approval_id):
 
 
 @blp.post("/<int:approval_id>/reject")
-@token_required()
+@token_required("override")  # the deciders' role first: the body is checked after
 @idempotent
 @blp.arguments(ReasonIn)
 @blp.response(200, ApprovalOut)
