@@ -61,12 +61,15 @@ def _read_password() -> str:
 @click.option("--role", required=True, type=click.Choice(["admin", "recorder", "approver", "auditor"]))
 @click.option("--area", "area_code", default=None, help="area code; none: the whole country")
 @click.option("--name", "display_name", default=None, help="display name")
-def create_user(username, role, area_code, display_name):
+@click.option("--private-data", "sees_private_data", is_flag=True,
+              help="an auditor may read ID numbers, phones and addresses (others always may)")
+def create_user(username, role, area_code, display_name, sees_private_data):
     """Create a user; the password is read from a prompt, or from stdin's first line."""
     from .auth.service import create_user as create
 
     try:
-        user = create(username, _read_password(), role, area_code, display_name)
+        user = create(username, _read_password(), role, area_code, display_name,
+                      sees_private_data=sees_private_data)
     except LedgerError as err:
         _fail(err)
     click.echo(f"created {user.role} {user.username}")
@@ -187,3 +190,4 @@ def worker(once, poll):
     with stop_on_signals(stopping):
         count = work(current_app._get_current_object(), once=once, poll=poll, stopping=stopping, name=name)
     click.echo(f"job worker {name} ran {count} job(s)")
+

@@ -6,6 +6,7 @@ from .auth.models import ApiToken, User  # noqa: F401
 from .campaigns.models import Campaign  # noqa: F401
 from .contributions.models import Contribution, ReceiptCounter  # noqa: F401
 from .donors.models import Donor, DonorChange  # noqa: F401
+from .exports.models import StreamedExportManifest  # noqa: F401
 from .funds.models import Fund, Transfer, TransferLine  # noqa: F401
 from .households.models import Household, HouseholdChange, HouseholdStatusEvent  # noqa: F401
 from .idempotency.models import IdempotencyRecord  # noqa: F401

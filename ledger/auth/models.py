@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -26,6 +26,9 @@ class User(UserMixin, db.Model):
     # None: the whole country. Otherwise the user acts in this area and below.
     area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Auditors read without private fields (ID numbers, phones, exact addresses) unless an
+    # admin granted them; every grant and withdrawal is in the user's history.
+    sees_private_data: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who created the account (None: the command line).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -55,9 +55,11 @@ def require_area(user: User, area_code: str | None) -> None:
 
 @transactional
 def create_user(username: str, password: str, role: str, area_code: str | None = None,
-                display_name: str | None = None, created_by: User | None = None) -> User:
+                display_name: str | None = None, created_by: User | None = None,
+                sees_private_data: bool = False) -> User:
     """Create a staff user. `created_by`: the admin doing it (None: the command line); an
-    admin with an area creates users only in that area and below."""
+    admin with an area creates users only in that area and below. `sees_private_data`:
+    the grant an auditor needs to read private fields (ledger.auth.privacy)."""
     username = clean_text(username)
     if created_by is not None:
         require(created_by, "manage")
@@ -71,7 +73,8 @@ def create_user(username: str, password: str, role: str, area_code: str | None =
         raise Conflict(message, errors={"username": [message]})
     user = User(username=username, display_name=clean_text(display_name or username),
                 password_hash=_hasher.hash(password), role=role, area_code=area_code,
-                created_by_id=created_by.id if created_by is not None else None)
+                created_by_id=created_by.id if created_by is not None else None,
+                sees_private_data=sees_private_data)
     db.session.add(user)
     db.session.flush()
     return user
@@ -138,10 +141,12 @@ def _record_change(user: User, admin: User, changes: dict) -> None:
 
 @transactional
 def update_user(admin: User, user_id: int, *, display_name: str | None = None, role: str | None = None,
-                area_code: str | None = None, national: bool = False) -> User:
-    """Change a user's display name, role or area (`national=True` with no area: the whole
-    country). The change is kept in the user's history. An admin does not change its own
-    role or area: another admin does."""
+                area_code: str | None = None, national: bool = False,
+                sees_private_data: bool | None = None) -> User:
+    """Change a user's display name, role, area (`national=True` with no area: the whole
+    country) or grant to read private fields (ledger.auth.privacy). The change is kept in
+    the user's history. An admin does not change its own role, area or grant: another
+    admin does."""
     user = _managed_user(admin, user_id)
     changes: dict[str, list] = {}
     if display_name is not None and clean_text(display_name) and clean_text(display_name) != user.display_name:
@@ -162,6 +167,12 @@ def update_user(admin: User, user_id: int, *, display_name: str | None = None, r
                 raise Conflict(message, errors={"area_code": [message]})
             changes["area_code"] = [user.area_code, new_area]
             user.area_code = new_area
+    if sees_private_data is not None and sees_private_data != user.sees_private_data:
+        if user.id == admin.id:
+            message = _l("You cannot change your own access to private data; ask another administrator.")
+            raise Conflict(message, errors={"sees_private_data": [message]})
+        changes["sees_private_data"] = [user.sees_private_data, sees_private_data]
+        user.sees_private_data = sees_private_data
     _record_change(user, admin, changes)
     return user
 
@@ -199,6 +210,7 @@ _CHANGE_LABELS = {
     "area_code": _l("area"),
     "active": _l("access"),
     "password": _l("password"),
+    "sees_private_data": _l("private data"),
 }
 
 
@@ -212,6 +224,8 @@ def describe_user_change(changes: dict) -> str:
             parts.append(str(_l("password changed")))
         elif name == "active":
             parts.append(str(_l("reactivated")) if new else str(_l("deactivated")))
+        elif name == "sees_private_data":
+            parts.append(str(_l("may read private data")) if new else str(_l("may no longer read private data")))
         elif name == "area_code":
             whole = str(_l("whole country"))
             parts.append(f"{label}: {old or whole} → {new or whole}")

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..extensions import db
@@ -49,6 +49,7 @@ class EditUserForm(FlaskForm):
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     role = SelectField(_l("Role"), choices=_role_choices, validators=[DataRequired()])
     area_code = StringField(_l("Area code"), validators=[Optional(), Length(max=16)])
+    sees_private_data = BooleanField(_l("May read private data (ID numbers, phones, addresses)"))
 
 
 class PasswordForm(FlaskForm):
@@ -112,7 +113,8 @@ def new_user():
 
 def _render_user(user, form=None, password_form=None, problems=(), status=200):
     form = form or EditUserForm(data={"display_name": user.display_name, "role": user.role,
-                                      "area_code": user.area_code or ""})
+                                      "area_code": user.area_code or "",
+                                      "sees_private_data": user.sees_private_data})
     history = db.session.scalars(select(UserChange).where(UserChange.user_id == user.id)
                                  .order_by(UserChange.id.desc()).limit(50)).all()
     return render_template("staff/users/edit.html", user=user, form=form,
@@ -134,7 +136,8 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             service.update_user(staff(), user.id, display_name=form.display_name.data, role=form.role.data,
-                                area_code=form.area_code.data or None, national=not form.area_code.data)
+                                area_code=form.area_code.data or None, national=not form.area_code.data,
+                                sees_private_data=None if user.id == staff().id else form.sees_private_data.data)
         except LedgerError as error:
             db.session.refresh(user)
             return _render_user(user, form=form, problems=_put_errors(form, error), status=error.status)

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields
 
+from ..auth.privacy import HidesPrivateFields
 from ..fields import Choice, LocalDate, Text
 from ..journal.quantities import KINDS
 from ..journal.schemas import ResourceIn, ResourceOut
@@ -42,7 +43,7 @@ def receipt_of(contribution) -> dict | None:
     return {"number": receipt.number, "url": url_of(receipt)}
 
 
-class ContributionOut(ResourceOut):
+class ContributionOut(HidesPrivateFields, ResourceOut):
     contribution_id = fields.Integer(attribute="id")
     campaign_id = fields.Integer()
     fund_id = fields.Integer()

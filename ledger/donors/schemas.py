@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields
 
+from ..auth.privacy import HidesPrivateFields
 from ..fields import Choice, CitizenId, TaxCode, Text, VietnamPhone
 from ..journal.schemas import ChangeOut
 from .models import DONOR_KINDS, PUBLIC_DISPLAYS
@@ -33,7 +34,7 @@ class DonorQuery(Schema):
     kind = Choice(DONOR_KINDS)
 
 
-class DonorOut(Schema):
+class DonorOut(HidesPrivateFields, Schema):
     donor_id = fields.Integer(attribute="id")
     kind = fields.String()
     name = fields.String()

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields
 
+from ..auth.privacy import HidesPrivateFields
 from ..fields import Choice, CitizenId, LocalDate, MoneyVND, Text, VietnamPhone
 from ..journal.schemas import ChangeOut
 from .models import CATEGORIES, STATUSES, SUPPORT_TYPES
@@ -53,7 +54,7 @@ class StatusEventOut(Schema):
     recorded_at = fields.DateTime()
 
 
-class HouseholdOut(Schema):
+class HouseholdOut(HidesPrivateFields, Schema):
     household_id = fields.Integer(attribute="id")
     campaign_id = fields.Integer()
     commune_code = fields.String()

@@ -59,6 +59,11 @@ class ReasonIn(Schema):
 class ChangeOut(Schema):
     """One edit of a donor or household, as kept in its history: {field: [old, new]}."""
 
-    changes = fields.Dict()
+    changes = fields.Method("_changes")
     changed_by_id = fields.Integer()
     changed_at = fields.DateTime()
+
+    def _changes(self, change) -> dict:
+        from ..auth.privacy import private_data_visible, without_private_changes
+
+        return change.changes if private_data_visible() else without_private_changes(change.changes)

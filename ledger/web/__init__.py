@@ -187,7 +187,10 @@ def init_web(app) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     _configure_sessions(app)
-    app.jinja_env.globals.update(page_allowed=page_allowed, staff_nav=staff_nav, role_label=role_label)
+    from ..auth.privacy import private_data_visible
+
+    app.jinja_env.globals.update(page_allowed=page_allowed, staff_nav=staff_nav, role_label=role_label,
+                                 private_data_visible=private_data_visible)
 
     @app.template_filter("datetime_vi")
     def _datetime_vi(moment) -> str:

@@ -110,11 +110,14 @@ def history_rows(changes) -> list[dict]:
     from sqlalchemy import select
 
     from ..auth.models import User
+    from ..auth.privacy import private_data_visible, without_private_changes
     from ..extensions import db
 
+    visible = private_data_visible()
     ids = {change.changed_by_id for change in changes}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return [{"at": change.changed_at, "by": users.get(change.changed_by_id),
              "items": [(FIELD_NAMES.get(field, field), shown_value(field, old), shown_value(field, new))
-                       for field, (old, new) in change.changes.items()]}
+                       for field, (old, new) in (change.changes if visible
+                                                 else without_private_changes(change.changes)).items()]}
             for change in reversed(changes)]
