@@ -191,3 +191,11 @@ def worker(once, poll):
         count = work(current_app._get_current_object(), once=once, poll=poll, stopping=stopping, name=name)
     click.echo(f"job worker {name} ran {count} job(s)")
 
+
+@ledger_cli.command("prune-jobs")
+def prune_jobs():
+    """Delete the files of background jobs finished more than LEDGER_JOB_KEEP_DAYS ago (the
+    workers do it when idle, at most hourly); the jobs' rows stay."""
+    from .jobs.service import delete_old_files
+
+    click.echo(f"deleted the files of {delete_old_files()} job(s)")

@@ -74,6 +74,8 @@ def load_settings() -> dict:
         "LEDGER_JOB_STALE_SECONDS": float(os.environ.get("LEDGER_JOB_STALE_SECONDS", 300)),
         "LEDGER_JOB_MAX_ATTEMPTS": int(os.environ.get("LEDGER_JOB_MAX_ATTEMPTS", 3)),
         "LEDGER_JOB_POLL_SECONDS": float(os.environ.get("LEDGER_JOB_POLL_SECONDS", 2)),
+        # A finished job's files (exports hold the ledger's data) are deleted after this.
+        "LEDGER_JOB_KEEP_DAYS": float(os.environ.get("LEDGER_JOB_KEEP_DAYS", 7)),
         "LEDGER_JOBS_IN_PROCESS": (os.environ["LEDGER_JOBS_IN_PROCESS"] == "1"
                                    if os.environ.get("LEDGER_JOBS_IN_PROCESS") in ("0", "1") else None),
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -316,3 +316,27 @@ def test_the_web_process_runs_jobs_itself_on_sqlite(ctx, handlers, backend, monk
         for thread in threading.enumerate():
             if thread.name == "ledger-job-worker":
                 thread.join(10)
+
+
+def test_old_files_are_deleted_after_the_keep_days_and_the_download_says_so(ctx, handlers, people):
+    from ledger.types import utcnow
+
+    api = people["rec1"]
+    old, recent = (service.enqueue("test-rows", {"rows": 3}, _user("rec1")).id for _ in range(2))
+    assert run_queued() == 2
+    eight_days_ago = utcnow() - timedelta(days=8)
+    db.session.execute(update(Job).where(Job.id == old).values(finished_at=eight_days_ago))
+    db.session.commit()
+    assert service.delete_old_files() == 1
+    fresh()
+    assert not service.job_directory(old).exists() and service.job_directory(recent).is_dir()
+    gone = api.get(f"/jobs/{old}/download")
+    assert gone.status_code == 404 and "Ask for it again" in api.get(f"/jobs/{old}/download", lang="en").get_json()[
+        "detail"]
+    assert api.get(f"/jobs/{recent}/download").status_code == 200
+    assert _job(old).result["sha256"]  # the row keeps what the file was
+    assert service.delete_old_files() == 0  # once only
+    from ledger.cli import prune_jobs
+
+    out = ctx.test_cli_runner().invoke(prune_jobs)
+    assert out.exit_code == 0 and "0 job(s)" in out.output

@@ -41,6 +41,9 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
+    # When its files were deleted, LEDGER_JOB_KEEP_DAYS after it finished (the row stays:
+    # who asked for what, when, and the hash of what it made).
+    files_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_finished(self) -> bool:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ from . import service
 from .service import Claim
 
 HANDLERS: dict[str, Callable] = {}
+PRUNE_EVERY_SECONDS = 3600  # an idle worker deletes expired jobs' files at most this often
 INTERNAL_ERROR = _l("The job failed because of an internal error. The server's log has the details.")
 
 
@@ -192,6 +194,7 @@ def work(app: Flask, *, once: bool = False, poll: float | None = None, stopping:
     name = name or worker_id()
     poll = float(app.config.get("LEDGER_JOB_POLL_SECONDS", 2) if poll is None else poll)
     count = 0
+    pruned_at = 0.0
     while not stopping.is_set():
         claim = None
         with app.app_context():
@@ -200,6 +203,9 @@ def work(app: Flask, *, once: bool = False, poll: float | None = None, stopping:
                 if claim is not None:
                     run_job(app, claim, stopping)
                     count += 1
+                elif time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                    pruned_at = time.monotonic()
+                    service.delete_old_files()
             except Exception:
                 if once:
                     raise

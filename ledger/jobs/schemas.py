@@ -15,7 +15,7 @@ class ProgressOut(Schema):
 
 
 def _download_url(job) -> str | None:
-    if job.status == "done" and (job.result or {}).get("file"):
+    if job.status == "done" and (job.result or {}).get("file") and job.files_deleted_at is None:
         return f"/api/v1/jobs/{job.id}/download"
     return None
 
@@ -36,5 +36,7 @@ class JobOut(Schema):
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
+    files_deleted_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when its files were deleted (LEDGER_JOB_KEEP_DAYS after it finished)"})
     url = fields.Function(lambda job: f"/api/v1/jobs/{job.id}")
     download_url = fields.Function(_download_url, allow_none=True)

@@ -28,7 +28,7 @@ from ..database import _WRITE, transactional, write_transaction
 from ..extensions import db
 from ..problems import Conflict, NotFound
 from ..types import utcnow
-from .models import Job
+from .models import FINISHED, Job
 
 # Labels, capitalised: a lower-case msgid equal to a stored value would translate that
 # value wherever it appears raw in an answer.
@@ -48,6 +48,10 @@ class Claim:
 
 def stale_after() -> timedelta:
     return timedelta(seconds=float(current_app.config.get("LEDGER_JOB_STALE_SECONDS", 300)))
+
+
+def keep_files_for() -> timedelta:
+    return timedelta(days=float(current_app.config.get("LEDGER_JOB_KEEP_DAYS", 7)))
 
 
 def max_attempts() -> int:
@@ -110,11 +114,30 @@ def result_file(user: User, job_id: int) -> tuple[Path, dict]:
     if job.status != "done":
         raise Conflict(_l("The job is not done yet (%(status)s): its file is not ready.",
                           status=STATUS_LABELS[job.status]), job_status=job.status)
+    if job.files_deleted_at is not None:
+        raise NotFound(_l("The file of this job was deleted on %(date)s, %(days)s days after it was made. "
+                          "Ask for it again.", date=job.files_deleted_at.strftime("%d/%m/%Y"),
+                          days=keep_files_for().days))
     name = (job.result or {}).get("file")
     path = job_directory(job.id) / name if name else None
     if path is None or not path.is_file():
         raise NotFound(_l("This job has no file to download."))
     return path, job.result
+
+
+def delete_old_files(now=None) -> int:
+    """Delete the files of jobs finished more than LEDGER_JOB_KEEP_DAYS ago (exports hold
+    the ledger's data: they should not pile up on the server); how many jobs' files went.
+    The workers call it when idle, at most hourly; `flask ledger jobs prune` at will."""
+    now = now or utcnow()
+    with write_transaction():
+        old = db.session.scalars(select(Job).where(Job.status.in_(FINISHED), Job.files_deleted_at.is_(None),
+                                                   Job.finished_at < now - keep_files_for())
+                                 .with_for_update(skip_locked=True)).all()
+        for job in old:
+            shutil.rmtree(job_directory(job.id), ignore_errors=True)
+            job.files_deleted_at = now
+        return len(old)
 
 
 # --- the runner's side ---------------------------------------------------------------------
