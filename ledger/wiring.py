@@ -154,6 +154,7 @@ def _init_staff_pages(app: Flask) -> None:
     from .contributions.views import bp as contribution_pages
     from .dashboard.views import bp as dashboard_pages
     from .donors.views import bp as donor_pages
+    from .exports.views import bp as export_pages
     from .funds.views import bp as fund_pages
     from .households.views import bp as household_pages
     from .pledges.views import bp as pledge_pages
@@ -170,7 +171,7 @@ def _init_staff_pages(app: Flask) -> None:
 
     for blueprint in (auth_pages, dashboard_pages, donor_pages, pledge_pages, contribution_pages, household_pages,
                       allocation_pages, approval_pages, user_pages, audit_pages, campaign_pages, fund_pages,
-                      area_pages):
+                      area_pages, export_pages):
         app.register_blueprint(blueprint, url_prefix="/staff")
 
 

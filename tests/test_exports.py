@@ -194,4 +194,4 @@ def test_who_may_export_and_bad_requests(ctx):
         resp = w.auditor.get("/exports/contributions.csv", **bad)
         assert resp.status_code == 422 and resp.mimetype == "application/problem+json", (bad, resp.get_data())
     english = w.auditor.get("/exports/donors.csv", lang="en").get_json()
-    assert "postings, contributions or allocations" in english["detail"]
+    assert "postings, contributions, allocations" in english["detail"]

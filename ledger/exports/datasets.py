@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, select
 
 from receipts.exports import DATE, DATETIME, INTEGER, QUANTITY, VND, Column, TotalsBy
 
@@ -26,9 +26,10 @@ from ..extensions import db
 from ..fields import VN_TZ
 from ..funds.models import Fund
 from ..households.models import Household
+from ..journal import quantities
 from ..journal.models import JournalTransaction, Posting
 from ..journal.quantities import format_units, kind_of
-from ..journal.service import not_reversed
+from ..journal.service import commodity_label, not_reversed
 
 BATCH = 2000  # rows per fetch: memory stays flat whatever the export's size
 
@@ -37,41 +38,65 @@ BATCH = 2000  # rows per fetch: memory stays flat whatever the export's size
 class Dataset:
     name: str
     columns: tuple[Column, ...]
-    totals: TotalsBy
+    totals: TotalsBy | None  # None: nothing in it adds up (log leaves, checkpoints)
     query: Callable[[dict], Select]
     row: Callable[[Any], tuple]
+    # The values the `status` filter takes for this dataset; () refuses the filter.
+    statuses: tuple[str, ...] = ()
+    # For a filter SQL cannot apply (a pledge's status is derived by a Python rule): given
+    # the filters, a test of each finished row, or None when SQL did all the filtering.
+    keep: Callable[[dict], Callable[[tuple], bool] | None] | None = None
+    # Holds ID numbers, phones or addresses: only for users who may read them
+    # (ledger.auth.privacy: the recording staff, and auditors with the grant).
+    private: bool = False
 
     def rows(self, filters: dict) -> Iterator[tuple]:
         """The rows for these filters, in a stable order, fetched in batches."""
         result = db.session.execute(self.query(filters).execution_options(yield_per=BATCH))
         to_row = self.row
+        keep = self.keep(filters) if self.keep is not None else None
+        if keep is None:
+            for r in result:
+                yield to_row(r)
+            return
         for r in result:
-            yield to_row(r)
+            row = to_row(r)
+            if keep(row):
+                yield row
 
     def count(self, filters: dict) -> int:
+        """As many as rows() yields: by SQL, or through the rows when Python filters them."""
+        if self.keep is not None and self.keep(filters) is not None:
+            return sum(1 for _ in self.rows(filters))
         return db.session.scalar(select(func.count()).select_from(self.query(filters).order_by(None).subquery()))
 
 
-def _start_of(day) -> datetime:
+def start_of(day) -> datetime:
     """Dates the user gives are Vietnamese days; moments are stored in UTC."""
     return datetime.combine(day, time(), VN_TZ)
 
 
-def _end_of(day) -> datetime:
+def end_of(day) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(), VN_TZ)
 
 
-def apply_filters(query: Select, filters: dict, *, campaign, fund, kind, day=None, moment=None,
-                  reversed_txn=None) -> Select:
+def apply_filters(query: Select, filters: dict, *, campaign=None, fund=None, kind=None, day=None, moment=None,
+                  reversed_txn=None, area=None, statuses: dict[str, ColumnElement] | None = None) -> Select:
     """The one place the export filters become WHERE clauses. `fund` is the Fund entity
-    joined in the query (its id and area), the others the columns each filter reads."""
-    if filters.get("campaign_id") is not None:
+    joined in the query (its id and area), the others the columns each filter reads; a
+    filter whose column is not given does not apply to the dataset. `area` is the area
+    column when it is not the fund's (a household's commune); `statuses` maps each value
+    of the status filter to its clause (checked against Dataset.statuses beforehand)."""
+    if filters.get("campaign_id") is not None and campaign is not None:
         query = query.where(campaign == filters["campaign_id"])
-    if filters.get("fund_id") is not None:
+    if filters.get("fund_id") is not None and fund is not None:
         query = query.where(fund.id == filters["fund_id"])
-    if filters.get("area_code"):
-        query = query.where(within_clause(fund.area_code, filters["area_code"]))
-    if filters.get("kind"):
+    if filters.get("area_code") and (area is not None or fund is not None):
+        query = query.where(within_clause(area if area is not None else fund.area_code, filters["area_code"]))
+    if filters.get("status") and statuses is not None:
+        # Checked against Dataset.statuses first (service.check_status): no match, no rows.
+        query = query.where(statuses.get(filters["status"], false()))
+    if filters.get("kind") and kind is not None:
         query = query.where(kind == filters["kind"])
     if day is not None:
         if filters.get("date_from"):
@@ -80,16 +105,30 @@ def apply_filters(query: Select, filters: dict, *, campaign, fund, kind, day=Non
             query = query.where(day <= filters["date_to"])
     if moment is not None:
         if filters.get("date_from"):
-            query = query.where(moment >= _start_of(filters["date_from"]))
+            query = query.where(moment >= start_of(filters["date_from"]))
         if filters.get("date_to"):
-            query = query.where(moment < _end_of(filters["date_to"]))
+            query = query.where(moment < end_of(filters["date_to"]))
     if not filters.get("include_reversed", True) and reversed_txn is not None:
         query = query.where(reversed_txn)
     return query
 
 
-def _quantity(commodity: str, units: int) -> str:
+def quantity(commodity: str, units: int) -> str:
     return format_units(units, kind_of(commodity))
+
+
+# The ledger names a material by its row (MAT-12); a person needs the item and its unit.
+ITEM_COLUMNS = (Column("item", "Hàng hóa, vật liệu"), Column("unit", "Đơn vị tính"))
+_UNITS = {quantities.VND: "đồng", quantities.LABOUR: "ngày công"}
+
+
+def item_and_unit(commodity: str) -> tuple[str | None, str]:
+    """("Xi măng PCB40", "bao") for a material, (None, "đồng") or (None, "ngày công")
+    otherwise. The material comes from the session's identity map after its first row."""
+    if commodity in _UNITS:
+        return None, _UNITS[commodity]
+    label = commodity_label(commodity)
+    return label["item"], label["unit"]
 
 
 # --- postings ------------------------------------------------------------------------------
@@ -110,7 +149,7 @@ def _postings_query(filters: dict) -> Select:
 
 
 def _posting_row(r) -> tuple:
-    return (r.seq, r.recorded_at, r.kind, r.account, r.commodity, _quantity(r.commodity, r.units),
+    return (r.seq, r.recorded_at, r.kind, r.account, r.commodity, quantity(r.commodity, r.units),
             r.contribution_id)
 
 
@@ -136,14 +175,21 @@ def _contributions_query(filters: dict) -> Select:
              .join(Fund, Fund.id == Contribution.fund_id)
              .outerjoin(Donor, Donor.id == Contribution.donor_id)
              .order_by(Contribution.id))
+    live = not_reversed(Contribution.txn_id)
     return apply_filters(query, filters, campaign=Contribution.campaign_id, fund=Fund, kind=Contribution.kind,
-                         day=Contribution.received_on, reversed_txn=not_reversed(Contribution.txn_id))
+                         day=Contribution.received_on, reversed_txn=live,
+                         statuses={"live": live, "voided": ~live})
+
+
+def public_donor(name: str | None, public_display: str | None) -> str:
+    """The donor as exports show it: the name only when the donor chose to be named."""
+    return name if name is not None and public_display == "named" else ANONYMOUS_NAME
 
 
 def _contribution_row(r) -> tuple:
-    donor = r.donor_name if r.donor_name is not None and r.public_display == "named" else ANONYMOUS_NAME
+    donor = public_donor(r.donor_name, r.public_display)
     return (r.id, r.receipt_number, r.received_on, r.campaign, r.fund, r.area_code, donor, r.kind, r.commodity,
-            _quantity(r.commodity, r.units), r.value_vnd, r.method, 1 if r.voided else 0)
+            *item_and_unit(r.commodity), quantity(r.commodity, r.units), r.value_vnd, r.method, 1 if r.voided else 0)
 
 
 CONTRIBUTIONS = Dataset(
@@ -151,11 +197,11 @@ CONTRIBUTIONS = Dataset(
     (Column("contribution_id", "Mã khoản đóng góp", INTEGER), Column("receipt_number", "Số biên nhận"),
      Column("received_on", "Ngày nhận", DATE), Column("campaign", "Chiến dịch"), Column("fund", "Quỹ"),
      Column("area_code", "Mã địa bàn của quỹ"), Column("donor", "Nhà hảo tâm"), Column("kind", "Hình thức"),
-     Column("commodity", "Loại tài sản"), Column("quantity", "Số lượng", QUANTITY),
+     Column("commodity", "Loại tài sản"), *ITEM_COLUMNS, Column("quantity", "Số lượng", QUANTITY),
      Column("value_vnd", "Giá trị (đồng)", VND), Column("method", "Phương thức"),
      Column("voided", "Đã hủy (1 = có)", INTEGER)),
     TotalsBy("commodity", "quantity"),
-    _contributions_query, _contribution_row)
+    _contributions_query, _contribution_row, statuses=("live", "voided"))
 
 
 # --- allocations: one row per line (the part drawn from one contribution) ------------------
@@ -170,13 +216,15 @@ def _allocations_query(filters: dict) -> Select:
              .join(Fund, Fund.id == Allocation.fund_id)
              .join(Household, Household.id == Allocation.household_id)
              .order_by(Allocation.id, AllocationLine.id))
+    live = not_reversed(Allocation.txn_id)
     return apply_filters(query, filters, campaign=Household.campaign_id, fund=Fund, kind=Allocation.kind,
-                         moment=JournalTransaction.recorded_at, reversed_txn=not_reversed(Allocation.txn_id))
+                         moment=JournalTransaction.recorded_at, reversed_txn=live,
+                         statuses={"live": live, "reversed": ~live})
 
 
 def _allocation_row(r) -> tuple:
     return (r.id, r.recorded_at, r.fund, r.household_id, r.commune_code, r.contribution_id, r.commodity,
-            _quantity(r.commodity, r.units), r.value_vnd, 1 if r.reversed else 0)
+            *item_and_unit(r.commodity), quantity(r.commodity, r.units), r.value_vnd, 1 if r.reversed else 0)
 
 
 ALLOCATIONS = Dataset(
@@ -184,9 +232,11 @@ ALLOCATIONS = Dataset(
     (Column("allocation_id", "Mã phân bổ", INTEGER), Column("recorded_at", "Thời điểm ghi (UTC)", DATETIME),
      Column("fund", "Quỹ"), Column("household_id", "Mã hộ", INTEGER), Column("commune_code", "Mã xã/phường"),
      Column("source_contribution_id", "Mã khoản đóng góp nguồn", INTEGER), Column("commodity", "Loại tài sản"),
+     *ITEM_COLUMNS,
      Column("quantity", "Số lượng", QUANTITY), Column("value_vnd", "Giá trị (đồng)", VND),
      Column("reversed", "Đã đảo (1 = có)", INTEGER)),
     TotalsBy("commodity", "quantity"),
-    _allocations_query, _allocation_row)
+    _allocations_query, _allocation_row, statuses=("live", "reversed"))
 
-DATASETS = {d.name: d for d in (POSTINGS, CONTRIBUTIONS, ALLOCATIONS)}
+# The registers (pledges, households, balances, receipts, the log) are in registers.py,
+# which builds on this module and names every export in its DATASETS.

@@ -120,6 +120,13 @@ def allocated_value(household_id: int) -> int:
         Allocation.household_id == household_id, not_reversed(Allocation.txn_id))))
 
 
+def from_state_budget(donor_kind):
+    """The one rule of a household's funding source: what a "state" donor gave is the state
+    budget, anything else (another kind, or no donor: anonymous) social contributions.
+    Takes a donor kind or a column of them: a bool, or the SQL clause (NULL is social)."""
+    return donor_kind == "state"
+
+
 def funding_composition(household: Household) -> dict:
     """Where the household's support came from: state budget, social contributions, its
     own; and by kind: cash, materials and labour (valued, and in person-days)."""
@@ -141,7 +148,7 @@ def funding_composition(household: Household) -> dict:
     labour_units = 0
     for donor_kind, kind, value, units in rows:
         value = int(value or 0)
-        by_source["state_budget_vnd" if donor_kind == "state" else "social_vnd"] += value
+        by_source["state_budget_vnd" if from_state_budget(donor_kind) else "social_vnd"] += value
         by_kind[{"cash": "cash_vnd", "material": "materials_vnd", "labour": "labour_vnd"}[kind]] += value
         if kind == "labour":
             labour_units += int(units or 0)
