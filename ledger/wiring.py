@@ -84,12 +84,13 @@ def init_app(app: Flask) -> None:
     from .public.api import blp as reports_blp
     from .receipts.api import blp as receipts_blp
     from .receipts.api import fund_receipts_blp
+    from .reports.api import blp as staff_reports_blp
     from .statement.api import blp as statement_blp
     from .transparency.api import blp as transparency_blp
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
-                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp):
+                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp, staff_reports_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
@@ -158,6 +159,7 @@ def _init_staff_pages(app: Flask) -> None:
     from .funds.views import bp as fund_pages
     from .households.views import bp as household_pages
     from .pledges.views import bp as pledge_pages
+    from .reports.views import bp as report_pages
     from .web import csrf, init_web
 
     # CSRF is checked on pages only: the API takes no cookies, only bearer tokens.
@@ -171,7 +173,7 @@ def _init_staff_pages(app: Flask) -> None:
 
     for blueprint in (auth_pages, dashboard_pages, donor_pages, pledge_pages, contribution_pages, household_pages,
                       allocation_pages, approval_pages, user_pages, audit_pages, campaign_pages, fund_pages,
-                      area_pages, export_pages):
+                      area_pages, export_pages, report_pages):
         app.register_blueprint(blueprint, url_prefix="/staff")
 
 

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..funds.models import Fund, Transfer, TransferLine
 from ..households.models import STATUSES, Household
 from ..journal.models import Holding
-from ..journal.quantities import LABOUR, VND, format_units
+from ..journal.quantities import LABOUR, VND, format_units, kind_of
 from ..journal.service import commodity_label, not_reversed
 from ..pledges.models import Pledge, PledgeCancellation
 from ..problems import NotFound
@@ -49,6 +49,10 @@ class KindTotals:
     received_units: int = 0  # labour: hundredths of a person-day
     allocated_units: int = 0
     remaining_units: int = 0
+    transferred_in_vnd: int = 0  # from funds outside the scope
+    transferred_out_vnd: int = 0  # to funds outside the scope
+    transferred_in_units: int = 0  # labour only, as above
+    transferred_out_units: int = 0
 
     def person_days(self, units: int) -> str:
         return format_units(units, "labour")
@@ -131,81 +135,204 @@ def _under(column, area: Area | None):
     return column.in_(select(Area.code).where(Area.path.startswith(area.path, autoescape=True)))
 
 
+def funds_in_scope(area: Area | None, fund_id: int | None = None):
+    """SELECT the ids of the funds in `area` and below (every fund for the whole country),
+    or only fund `fund_id` among them."""
+    query = select(Fund.id).where(_under(Fund.area_code, area))
+    return query.where(Fund.id == fund_id) if fund_id is not None else query
+
+
+def lot_value(units: int, lot_units: int, lot_value_vnd: int) -> int:
+    """The đồng value of `units` of a lot (a contribution) at its own unit value, rounded
+    down; in Python, since units × value could overflow a 64-bit integer in SQL."""
+    return units * lot_value_vnd // lot_units if lot_units else 0
+
+
+@dataclass
+class CommodityTotals:
+    """One commodity (đồng, a material, labour person-days) in a set of funds: in its
+    smallest units and valued in đồng. Units always reconcile:
+    received + transferred in − transferred out − allocated = remaining (what the funds hold)."""
+
+    commodity: str
+    kind: str
+    received_units: int = 0
+    received_vnd: int = 0
+    transferred_in_units: int = 0
+    transferred_in_vnd: int = 0
+    transferred_out_units: int = 0
+    transferred_out_vnd: int = 0
+    allocated_units: int = 0
+    allocated_vnd: int = 0
+    remaining_units: int = 0
+    remaining_vnd: int = 0
+
+    FIGURES = ("received", "transferred_in", "transferred_out", "allocated", "remaining")
+
+    def add(self, other: CommodityTotals) -> None:
+        for name in self.FIGURES:
+            for suffix in ("_units", "_vnd"):
+                setattr(self, name + suffix, getattr(self, name + suffix) + getattr(other, name + suffix))
+
+    @property
+    def expected_remaining_units(self) -> int:
+        return self.received_units + self.transferred_in_units - self.transferred_out_units - self.allocated_units
+
+    @property
+    def balanced(self) -> bool:
+        return self.expected_remaining_units == self.remaining_units
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, n + "_units") for n in self.FIGURES)
+
+
+@dataclass
+class CampaignLedger:
+    """A campaign's figures per fund and commodity, read once in a few grouped queries; the
+    totals of any set of those funds (an area, one fund) are summed from them, transfers
+    counted only where they cross the set's edge."""
+
+    campaign: Campaign
+    fund_ids: set[int]
+    by_fund: dict[int, dict[str, CommodityTotals]]
+    pledged: dict[int, dict[str, int]]  # fund -> kind -> đồng pledged (cancelled pledges left out)
+    transfers: list[tuple[int, int, str, int, int]]  # (from fund, to fund, commodity, units, đồng)
+
+    def commodities(self, fund_ids: set[int] | None = None) -> dict[str, CommodityTotals]:
+        fund_ids = self.fund_ids if fund_ids is None else fund_ids
+        out: dict[str, CommodityTotals] = {}
+
+        def line(commodity: str) -> CommodityTotals:
+            if commodity not in out:
+                out[commodity] = CommodityTotals(commodity, kind_of(commodity))
+            return out[commodity]
+
+        for fund_id in fund_ids:
+            for commodity, totals in self.by_fund.get(fund_id, {}).items():
+                line(commodity).add(totals)
+        for source, target, commodity, units, value in self.transfers:
+            if source in fund_ids and target not in fund_ids:
+                t = line(commodity)
+                t.transferred_out_units += units
+                t.transferred_out_vnd += value
+            elif target in fund_ids and source not in fund_ids:
+                t = line(commodity)
+                t.transferred_in_units += units
+                t.transferred_in_vnd += value
+        return {c: t for c, t in out.items() if not t.is_empty}
+
+    def pledged_vnd(self, fund_ids: set[int] | None = None) -> dict[str, int]:
+        fund_ids = self.fund_ids if fund_ids is None else fund_ids
+        totals = {k: 0 for k in KINDS}
+        for fund_id in fund_ids:
+            for kind, value in self.pledged.get(fund_id, {}).items():
+                totals[kind] += value
+        return totals
+
+    def kinds(self, fund_ids: set[int] | None = None) -> tuple[dict[str, KindTotals], list[MaterialLine]]:
+        """Per kind, valued (labour also in person-days), and the materials per item."""
+        kinds = {k: KindTotals(k) for k in KINDS}
+        materials = []
+        for commodity, c in self.commodities(fund_ids).items():
+            totals = kinds[c.kind]
+            for name in ("received", "transferred_in", "transferred_out", "allocated", "remaining"):
+                setattr(totals, name + "_vnd", getattr(totals, name + "_vnd") + getattr(c, name + "_vnd"))
+                if commodity == LABOUR:
+                    setattr(totals, name + "_units", getattr(totals, name + "_units") + getattr(c, name + "_units"))
+            if c.kind == "material":
+                label = commodity_label(commodity)
+                quantities = (format_units(c.received_units, "material"), format_units(c.allocated_units, "material"),
+                              format_units(c.remaining_units, "material"))
+                materials.append(MaterialLine(label["item"], label["unit"], *quantities))
+        for kind, value in self.pledged_vnd(fund_ids).items():
+            kinds[kind].pledged_vnd += value
+        materials.sort(key=lambda m: m.item)
+        return kinds, materials
+
+
+def campaign_ledger(campaign: Campaign, funds) -> CampaignLedger:
+    """What the funds selected by `funds` (a SELECT of fund ids) received of the campaign
+    (contributions not voided), allocated (not reversed), hold now (Holding: the journal's
+    balances) and moved between funds (transfers not reversed), per fund and commodity;
+    and what was pledged to them (not cancelled)."""
+    fund_ids = set(db.session.scalars(funds))
+    by_fund: dict[int, dict[str, CommodityTotals]] = defaultdict(dict)
+
+    def totals(fund_id: int, commodity: str) -> CommodityTotals:
+        if commodity not in by_fund[fund_id]:
+            by_fund[fund_id][commodity] = CommodityTotals(commodity, kind_of(commodity))
+        return by_fund[fund_id][commodity]
+
+    live = not_reversed(Contribution.txn_id)
+    for fund_id, commodity, units, value in db.session.execute(
+            select(Contribution.fund_id, Contribution.commodity, func.sum(Contribution.units),
+                   func.sum(Contribution.value_vnd))
+            .where(Contribution.campaign_id == campaign.id, Contribution.fund_id.in_(funds), live)
+            .group_by(Contribution.fund_id, Contribution.commodity)):
+        t = totals(fund_id, commodity)
+        t.received_units, t.received_vnd = int(units or 0), int(value or 0)
+    for fund_id, commodity, units, value in db.session.execute(
+            select(Allocation.fund_id, Allocation.commodity, func.sum(Allocation.units), func.sum(Allocation.value_vnd))
+            .join(Household, Household.id == Allocation.household_id)
+            .where(Household.campaign_id == campaign.id, Allocation.fund_id.in_(funds),
+                   not_reversed(Allocation.txn_id))
+            .group_by(Allocation.fund_id, Allocation.commodity)):
+        t = totals(fund_id, commodity)
+        t.allocated_units, t.allocated_vnd = int(units or 0), int(value or 0)
+    # What the funds still hold of this campaign's contributions: cash in đồng, a lot of
+    # materials or labour at its own unit value.
+    for fund_id, commodity, units, lot_units, lot_value_vnd in db.session.execute(
+            select(Holding.fund_id, Holding.commodity, Holding.units, Contribution.units, Contribution.value_vnd)
+            .join(Contribution, Contribution.id == Holding.contribution_id)
+            .where(Contribution.campaign_id == campaign.id, Holding.fund_id.in_(funds), Holding.units > 0)):
+        t = totals(fund_id, commodity)
+        t.remaining_units += units
+        t.remaining_vnd += units if commodity == VND else lot_value(units, lot_units, lot_value_vnd)
+    moved: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for source, target, commodity, units, lot_units, lot_value_vnd in db.session.execute(
+            select(Transfer.from_fund_id, Transfer.to_fund_id, Transfer.commodity, TransferLine.units,
+                   Contribution.units, Contribution.value_vnd)
+            .join(Transfer, Transfer.id == TransferLine.transfer_id)
+            .join(Contribution, Contribution.id == TransferLine.contribution_id)
+            .where(Contribution.campaign_id == campaign.id, not_reversed(Transfer.txn_id),
+                   Transfer.from_fund_id.in_(funds) | Transfer.to_fund_id.in_(funds))):
+        key = (source, target, commodity)
+        moved[key][0] += units
+        moved[key][1] += units if commodity == VND else lot_value(units, lot_units, lot_value_vnd)
+    pledged: dict[int, dict[str, int]] = defaultdict(dict)
+    for fund_id, kind, value in db.session.execute(
+            select(Pledge.fund_id, Pledge.kind, func.sum(Pledge.value_vnd))
+            .outerjoin(PledgeCancellation, PledgeCancellation.pledge_id == Pledge.id)
+            .where(Pledge.campaign_id == campaign.id, Pledge.fund_id.in_(funds),
+                   PledgeCancellation.pledge_id.is_(None))
+            .group_by(Pledge.fund_id, Pledge.kind)):
+        pledged[fund_id][kind] = int(value or 0)
+    return CampaignLedger(campaign, fund_ids, dict(by_fund), dict(pledged),
+                          [(s, t, c, u, v) for (s, t, c), (u, v) in moved.items()])
+
+
 def overview(campaign: Campaign, area_code: str | None = None) -> Overview:
     """Pledged, received, allocated and remaining per kind; houses by status; the areas one
     level down; where the money came from and when. Resources are counted where the funds
     are (a fund of a province's commune counts in that commune), so that within any area
-    received + transferred in − allocated = remaining."""
+    received + transferred in − transferred out − allocated = remaining."""
     from ..transparency.log import latest_checkpoint
 
     area = get_area(area_code) if area_code else None
-    funds = select(Fund.id).where(_under(Fund.area_code, area))
+    funds = funds_in_scope(area)
     live = not_reversed(Contribution.txn_id)
     in_scope = (Contribution.campaign_id == campaign.id, Contribution.fund_id.in_(funds), live)
-
-    kinds = {k: KindTotals(k) for k in KINDS}
-    received = db.session.execute(
-        select(Contribution.kind, Contribution.commodity, func.sum(Contribution.units),
-               func.sum(Contribution.value_vnd))
-        .where(*in_scope).group_by(Contribution.kind, Contribution.commodity)).all()
-    allocated = db.session.execute(
-        select(Allocation.kind, Allocation.commodity, func.sum(Allocation.units), func.sum(Allocation.value_vnd))
-        .join(Household, Household.id == Allocation.household_id)
-        .where(Household.campaign_id == campaign.id, Allocation.fund_id.in_(funds), not_reversed(Allocation.txn_id))
-        .group_by(Allocation.kind, Allocation.commodity)).all()
-    # What the funds still hold of this campaign's contributions. Cash is counted in đồng;
-    # a lot of materials or labour is valued at its own unit value, in Python: units × value
-    # could overflow a 64-bit integer in SQL.
-    held = select(Holding.commodity, func.sum(Holding.units)).join(
-        Contribution, Contribution.id == Holding.contribution_id).where(
-        Contribution.campaign_id == campaign.id, Holding.fund_id.in_(funds), Holding.units > 0)
-    remaining = [("cash", VND, units, units) for _c, units in
-                 db.session.execute(held.where(Holding.commodity == VND).group_by(Holding.commodity))]
-    lots: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for commodity, units, lot_units, lot_value in db.session.execute(
-            select(Holding.commodity, Holding.units, Contribution.units, Contribution.value_vnd)
-            .join(Contribution, Contribution.id == Holding.contribution_id)
-            .where(Contribution.campaign_id == campaign.id, Holding.fund_id.in_(funds), Holding.units > 0,
-                   Holding.commodity != VND)):
-        lots[commodity][0] += units
-        lots[commodity][1] += units * lot_value // lot_units
-    remaining += [("labour" if commodity == LABOUR else "material", commodity, units, value)
-                  for commodity, (units, value) in lots.items()]
-    pledged = db.session.execute(
-        select(Pledge.kind, func.sum(Pledge.value_vnd))
-        .outerjoin(PledgeCancellation, PledgeCancellation.pledge_id == Pledge.id)
-        .where(Pledge.campaign_id == campaign.id, Pledge.fund_id.in_(funds), PledgeCancellation.pledge_id.is_(None))
-        .group_by(Pledge.kind)).all()
-
-    materials: dict[str, dict[str, int]] = defaultdict(lambda: {"received": 0, "allocated": 0, "remaining": 0})
-    for rows, value_attr, units_attr in ((received, "received_vnd", "received_units"),
-                                         (allocated, "allocated_vnd", "allocated_units"),
-                                         (remaining, "remaining_vnd", "remaining_units")):
-        for kind, commodity, units, value in rows:
-            totals = kinds[kind]
-            setattr(totals, value_attr, getattr(totals, value_attr) + int(value or 0))
-            if commodity == LABOUR:
-                setattr(totals, units_attr, getattr(totals, units_attr) + int(units or 0))
-            elif commodity != VND:
-                materials[commodity][value_attr.split("_")[0]] += int(units or 0)
-    for kind, value in pledged:
-        kinds[kind].pledged_vnd += int(value or 0)
-
-    material_lines = []
-    for commodity, q in materials.items():
-        label = commodity_label(commodity)
-        quantities = (format_units(q[k], "material") for k in ("received", "allocated", "remaining"))
-        material_lines.append(MaterialLine(label["item"], label["unit"], *quantities))
-    material_lines.sort(key=lambda m: m.item)
-
+    kinds, material_lines = campaign_ledger(campaign, funds).kinds()
     return Overview(campaign=campaign, area=area, kinds=kinds, materials=material_lines,
                     areas=_area_progress(campaign, area, in_scope),
-                    houses_by_status=_houses_by_status(campaign, area), target_houses=campaign.target_houses,
+                    houses_by_status=houses_by_status(campaign, area), target_houses=campaign.target_houses,
                     sources=_sources(in_scope), months=_months(in_scope), checkpoint=latest_checkpoint(),
                     campaigns=public_campaigns())
 
 
-def _houses_by_status(campaign: Campaign, area: Area | None) -> dict[str, int]:
+def houses_by_status(campaign: Campaign, area: Area | None) -> dict[str, int]:
+    """Households of the campaign in `area` and below, per status (every status, 0 too)."""
     counts = dict(db.session.execute(
         select(Household.status, func.count()).where(Household.campaign_id == campaign.id,
                                                      _under(Household.commune_code, area))
@@ -333,7 +460,7 @@ def trace_contribution(contribution: Contribution) -> Trace:
 
 def _value_of(contribution: Contribution, units: int) -> int:
     """The đồng value of part of a contribution, at its own unit value."""
-    return units * contribution.value_vnd // contribution.units if contribution.units else 0
+    return lot_value(units, contribution.units, contribution.value_vnd)
 
 
 def household_summary(household: Household) -> dict:

@@ -140,6 +140,7 @@ NAV_ITEMS = (
     ("area_pages.list_areas", _l("Areas")),
     ("user_pages.list_users", _l("Users")),
     ("audit_pages.audit_trail", _l("Audit trail")),
+    ("report_pages.reports", _l("Reports")),
     ("export_pages.exports_page", _l("Exports")),
 )
 
