@@ -316,3 +316,21 @@ def test_the_ledger_refuses_to_sign_a_checkpoint_inconsistent_with_the_last(ctx)
         log.publish()
     assert db.session.scalar(select(Checkpoint.size).order_by(Checkpoint.size.desc()).limit(1)) == 2
     assert any("log node (1, 0)" in p for p in verify_ledger())
+
+
+def test_a_first_write_rolled_back_after_the_key_was_put_on_record_leaves_no_stale_flag(ctx):
+    """The signing key goes on record in the first write that signs; if that write rolls
+    back, its record goes too, and the next write must put it on record again (a flag
+    remembered before the commit made every later receipt refer to a missing key)."""
+    from ledger.database import write_transaction
+    from ledger.transparency.models import SigningKeyRecord
+    from ledger.transparency.service import current_key
+
+    with pytest.raises(RuntimeError), write_transaction():
+        current_key()
+        current_key()  # seen on record, but only inside this transaction
+        raise RuntimeError("the rest of the write fails")
+    assert db.session.scalar(select(SigningKeyRecord)) is None
+    w = build_world(ctx)
+    w.recorder.ok(w.contribute(), 201)  # signs a receipt: the key is on record again
+    assert db.session.scalar(select(SigningKeyRecord.key_id)) == current_key().key_id

@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from receipts.signing import SigningKey, b64url, load_public_key, raw_public_bytes
 
@@ -17,6 +18,7 @@ from .keys import forget_signing_key, key_file, signing_key
 from .models import SigningKeyRecord
 
 _REGISTERED = "ledger_signing_key_registered"
+_SEEN = "ledger_signing_key_seen"  # session.info: found on record in this transaction
 
 
 def register_key(key: SigningKey) -> None:
@@ -35,7 +37,25 @@ def register_key(key: SigningKey) -> None:
             key_id=key.key_id, algorithm="Ed25519", public_key=b64url(raw_public_bytes(key.public_key)),
             created_at=utcnow()).on_conflict_do_nothing(index_elements=["key_id"]))
     else:
-        current_app.extensions[_REGISTERED] = key.key_id  # on record for good: stop asking
+        # On record, but perhaps only in this transaction: remembered once it commits.
+        db.session.info[_SEEN] = key.key_id
+
+
+@event.listens_for(Session, "after_commit")
+def _key_committed(session) -> None:
+    """The key's record is committed: stop asking. (Set at a rollback instead, the flag
+    would outlive a record the rollback removed, and every later receipt would refer to
+    a key not on record.)"""
+    from flask import current_app, has_app_context
+
+    key_id = session.info.pop(_SEEN, None)
+    if key_id is not None and has_app_context():
+        current_app.extensions[_REGISTERED] = key_id
+
+
+@event.listens_for(Session, "after_rollback")
+def _key_rolled_back(session) -> None:
+    session.info.pop(_SEEN, None)
 
 
 def forget_registration(app) -> None:
