@@ -1,3 +1,4 @@
+from flask import Response
 from flask_smorest import Blueprint
 
 from ..approvals.api import PENDING_DOC, accepted_or
@@ -7,7 +8,16 @@ from ..idempotency.service import idempotent
 from ..journal.schemas import ReasonIn
 from ..pagination import paginate
 from . import service
-from .schemas import FundIn, FundOut, FundQuery, TransferIn, TransferOut
+from .schemas import (
+    FundBankAccountIn,
+    FundIn,
+    FundOut,
+    FundQuery,
+    PaymentCodeOut,
+    PaymentCodeQuery,
+    TransferIn,
+    TransferOut,
+)
 
 blp = Blueprint("funds", __name__, url_prefix="/funds", description="Funds, their holdings and transfers")
 
@@ -35,6 +45,37 @@ def list_funds(args, pagination_parameters):
 @blp.response(200, FundOut)
 def get_fund(fund_id):
     return service.get_fund(fund_id)
+
+
+@blp.patch("/<int:fund_id>")
+@token_required("manage")
+@idempotent
+@blp.arguments(FundBankAccountIn)
+@blp.response(200, FundOut)
+def set_bank_account(data, fund_id):
+    """Set the bank account of a fund that has none (409 when it has one)."""
+    return service.set_bank_account(current_user(), fund_id, **data)
+
+
+def payment_code_answer(code: dict, args: dict):
+    """The code as JSON, or with ?format=svg the QR code itself."""
+    if args.get("format") == "svg":
+        from receipts.vietqr import vietqr_svg
+
+        return Response(vietqr_svg(code["payload"], title=f"VietQR {code['memo']}"), mimetype="image/svg+xml")
+    return code
+
+
+@blp.get("/<int:fund_id>/vietqr")
+@token_required()
+@blp.arguments(PaymentCodeQuery, location="query")
+@blp.response(200, PaymentCodeOut)
+def fund_vietqr(args, fund_id):
+    """The fund's general VietQR code: its bank account, no amount, memo "UH {fund code}".
+
+    With ?format=svg the answer is the QR code itself, image/svg+xml. 409 when the fund has
+    no bank account."""
+    return payment_code_answer(service.fund_payment_code(service.get_fund(fund_id)), args)
 
 
 @blp.post("/<int:fund_id>/transfers")

@@ -22,12 +22,21 @@ class Fund(db.Model):
     parent_fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The bank account transfers to the fund go to (VietQR codes): the bank's NAPAS BIN,
+    # the account number and the name it is held in. Set once, when the fund has none.
+    bank_bin: Mapped[str | None] = mapped_column(String(6))
+    bank_account: Mapped[str | None] = mapped_column(String(19))
+    bank_account_name: Mapped[str | None] = mapped_column(String(100))
 
     area = relationship("Area", lazy="joined")
 
     @property
     def account(self) -> str:
         return f"fund:{self.code}"
+
+    @property
+    def has_bank_account(self) -> bool:
+        return bool(self.bank_bin and self.bank_account)
 
 
 class Transfer(db.Model):

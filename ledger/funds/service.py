@@ -30,6 +30,11 @@ from ..text import clean_text
 from .models import Fund, Transfer, TransferLine
 
 FUND_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
+BANK_BIN = re.compile(r"^[0-9]{6}$")
+BANK_ACCOUNT = re.compile(r"^[A-Z0-9]{1,19}$")
+# The memo of a transfer for a pledge or to a fund: the bank-statement import finds the
+# pledge code in it ("UH P000123": ủng hộ, then the code).
+PAYMENT_MEMO = "UH {code}"
 
 
 def get_fund(fund_id: int) -> Fund:
@@ -40,7 +45,9 @@ def get_fund(fund_id: int) -> Fund:
 
 
 @transactional
-def create_fund(user: User, *, code: str, name: str, area_code: str, parent_fund_id: int | None = None) -> Fund:
+def create_fund(user: User, *, code: str, name: str, area_code: str, parent_fund_id: int | None = None,
+                bank_bin: str | None = None, bank_account: str | None = None,
+                bank_account_name: str | None = None) -> Fund:
     require(user, "manage")
     get_area(area_code)
     require_area(user, area_code)
@@ -52,8 +59,52 @@ def create_fund(user: User, *, code: str, name: str, area_code: str, parent_fund
         raise Conflict(_l("Fund code %(code)s is taken.", code=code))
     if parent_fund_id is not None:
         get_fund(parent_fund_id)
-    fund = Fund(code=code, name=name, area_code=area_code, parent_fund_id=parent_fund_id, created_by_id=user.id)
+    bank = _bank_account(bank_bin, bank_account, bank_account_name, required=False)
+    fund = Fund(code=code, name=name, area_code=area_code, parent_fund_id=parent_fund_id, created_by_id=user.id,
+                **bank)
     db.session.add(fund)
+    db.session.flush()
+    return fund
+
+
+def _bank_account(bank_bin: str | None, account: str | None, account_name: str | None, *,
+                  required: bool) -> dict:
+    """The bank account's three fields, checked: BIN and number together (or neither, when
+    not required), the number as the bank writes it (upper case, no spaces or dots)."""
+    bank_bin = clean_text(bank_bin or "") or None
+    account = re.sub(r"[\s.\-]", "", account or "").upper() or None
+    account_name = clean_text(account_name or "") or None
+    errors: dict[str, list] = {}
+    if bank_bin is None and account is None and not required:
+        if account_name is not None:
+            errors["bank_account"] = [_l("Give the account number with its name.")]
+    else:
+        if bank_bin is None or not BANK_BIN.match(bank_bin):
+            errors["bank_bin"] = [_l("The bank's BIN: 6 digits, such as 970436.")]
+        if account is None or not BANK_ACCOUNT.match(account):
+            errors["bank_account"] = [_l("1 to 19 letters or digits.")]
+    if errors:
+        raise InvalidInput(_l("The bank account is not complete or not valid."), errors=errors)
+    return {"bank_bin": bank_bin, "bank_account": account, "bank_account_name": account_name}
+
+
+@transactional
+def set_bank_account(user: User, fund_id: int, *, bank_bin: str | None = None, bank_account: str | None = None,
+                     bank_account_name: str | None = None) -> Fund:
+    """Give a fund that has none the bank account donors transfer to. An account once set is
+    never changed here: codes already printed name it."""
+    require(user, "manage")
+    # Locked, so two administrators at once set one account (FOR UPDATE OF funds: PostgreSQL
+    # does not lock the outer-joined area). SQLite serialises writers anyway.
+    fund = db.session.scalar(select(Fund).where(Fund.id == fund_id).with_for_update(of=Fund)
+                             .execution_options(populate_existing=True))
+    if fund is None:
+        raise NotFound(_l("Unknown fund %(id)s.", id=fund_id))
+    require_area(user, fund.area_code)
+    if fund.has_bank_account:
+        raise Conflict(_l("Fund %(code)s already has a bank account; it is not changed.", code=fund.code))
+    for field, value in _bank_account(bank_bin, bank_account, bank_account_name, required=True).items():
+        setattr(fund, field, value)
     db.session.flush()
     return fund
 
@@ -162,3 +213,37 @@ def carry_out_transfer_reversal(user: User, fund_id: int, transfer_id: int,
     txn = record_reversal(user.id, transfer.txn, accounts,
                           transfer_subject(transfer.from_fund.code, transfer.to_fund.code), reason)
     return transfer, txn
+
+
+# --- VietQR payment codes -------------------------------------------------------------------
+
+def payment_code(fund: Fund, memo_code: str, amount_vnd: int | None = None) -> dict:
+    """A VietQR code for a transfer to the fund's bank account, memo "UH {code}"; Conflict
+    when the fund has no bank account."""
+    from receipts.vietqr import bank_name, build_vietqr
+
+    if not fund.has_bank_account:
+        raise Conflict(_l("Fund %(code)s has no bank account yet.", code=fund.code))
+    memo = PAYMENT_MEMO.format(code=memo_code)
+    return {"payload": build_vietqr(fund.bank_bin, fund.bank_account, amount_vnd, memo),
+            "bank_bin": fund.bank_bin, "bank_name": bank_name(fund.bank_bin), "account": fund.bank_account,
+            "account_name": fund.bank_account_name, "amount_vnd": amount_vnd, "memo": memo}
+
+
+def fund_payment_code(fund: Fund) -> dict:
+    """The fund's general code: no amount, memo "UH {fund code}"."""
+    return payment_code(fund, fund.code)
+
+
+def pledge_payment_code(pledge) -> dict:
+    """A pledge's code: the fund's account, memo "UH {pledge code}", and for a cash pledge the
+    amount still to receive (none once it is all received). Conflict for a cancelled pledge."""
+    from ..pledges.service import fulfilled_units
+
+    if pledge.cancellation is not None:
+        raise Conflict(_l("Pledge %(code)s is cancelled.", code=pledge.code))
+    amount = None
+    if pledge.commodity == VND:
+        remaining = pledge.units - fulfilled_units(pledge)
+        amount = remaining if remaining > 0 else None
+    return payment_code(pledge.fund, pledge.code, amount)

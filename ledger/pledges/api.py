@@ -1,6 +1,7 @@
 from flask_smorest import Blueprint
 
 from ..auth.guard import current_user, token_required
+from ..funds.schemas import PaymentCodeOut, PaymentCodeQuery
 from ..idempotency.service import idempotent
 from ..pagination import paginate
 from . import service
@@ -41,3 +42,22 @@ def get_pledge(pledge_id):
 @blp.response(200, PledgeOut)
 def cancel_pledge(data, pledge_id):
     return service.cancel_pledge(current_user(), pledge_id, data["reason"])
+
+
+@blp.get("/<int:pledge_id>/vietqr")
+@token_required()
+@blp.arguments(PaymentCodeQuery, location="query")
+@blp.response(200, PaymentCodeOut)
+def pledge_vietqr(args, pledge_id):
+    """The pledge's VietQR code: the fund's bank account, memo "UH {pledge code}" and, for a
+    cash pledge, the amount still to receive (none once all is received).
+
+    With ?format=svg the answer is the QR code itself, image/svg+xml. 409 when the fund has
+    no bank account or the pledge is cancelled."""
+    from ..auth.service import require_area
+    from ..funds.api import payment_code_answer
+    from ..funds.service import pledge_payment_code
+
+    pledge = service.get_pledge(pledge_id)
+    require_area(current_user(), pledge.fund.area_code)
+    return payment_code_answer(pledge_payment_code(pledge), args)

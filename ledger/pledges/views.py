@@ -92,10 +92,19 @@ def _pledge_page(pledge, reason_form=None, status=200):
 
     fulfilling = db.session.scalars(select(Contribution).where(Contribution.pledge_id == pledge.id)
                                     .order_by(Contribution.id)).unique().all()
+    status_now = service.pledge_status(pledge)
     return render_template(
-        "records/pledge.html", pledge=pledge, status=service.pledge_status(pledge), contributions=fulfilling,
+        "records/pledge.html", pledge=pledge, status=status_now, contributions=fulfilling,
         fulfilled=format_units(service.fulfilled_units(pledge), pledge.kind),
+        payment=None if status_now == "cancelled" else _payment(pledge),
         reason_form=reason_form or ReasonForm(formdata=None)), status
+
+
+def _payment(pledge) -> dict:
+    from ..funds.service import pledge_payment_code
+    from ..funds.views import payment_view
+
+    return payment_view(lambda: pledge_payment_code(pledge))
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -106,6 +115,19 @@ def show_pledge(pledge_id):
     pledge = service.get_pledge(pledge_id)
     require_area(staff(), pledge.fund.area_code)
     return _pledge_page(pledge)
+
+
+@bp.get("/pledges/<int:pledge_id>/qr")
+@staff_page()
+def print_pledge_qr(pledge_id):
+    """The pledge's VietQR code alone on a page, to print or send to the donor."""
+    from ..auth.service import require_area
+
+    pledge = service.get_pledge(pledge_id)
+    require_area(staff(), pledge.fund.area_code)
+    return render_template("records/vietqr_print.html", subject=_l("Pledge %(code)s", code=pledge.code),
+                           heading=f"{pledge.fund.name} ({pledge.fund.code})", payment=_payment(pledge),
+                           back=url_for("pledge_pages.show_pledge", pledge_id=pledge.id))
 
 
 @bp.post("/pledges/<int:pledge_id>/cancel")
