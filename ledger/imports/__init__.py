@@ -1,0 +1,1 @@
+"""Imports from outside the ledger: banks' statements read into plain data."""
