@@ -21,7 +21,10 @@ for group in (areas_cli, user_cli, keys_cli, receipts_cli, log_cli):
 
 
 def _fail(err: LedgerError):
-    raise click.ClickException(str(err.detail))
+    """The refusal for a person: its sentence, then each field's (or row's) reasons."""
+    lines = [str(err.detail)] + [f"  {where}: {'; '.join(str(m) for m in messages)}"
+                                 for where, messages in (err.errors or {}).items()]
+    raise click.ClickException("\n".join(lines))
 
 
 @areas_cli.command("import")
@@ -199,3 +202,76 @@ def prune_jobs():
     from .jobs.service import delete_old_files
 
     click.echo(f"deleted the files of {delete_old_files()} job(s)")
+
+
+@ledger_cli.command("import-statement")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--fund", "fund_code", required=True, help="the code of the fund the bank account belongs to")
+@click.option("--bank", default=None, type=click.Choice(["vietcombank", "vietinbank", "bidv", "agribank"]),
+              help="the layout; default: recognised from the file")
+@click.option("--campaign", "campaign_code", default=None, help="default: the latest campaign covering the fund")
+@click.option("--user", "username", default="admin", show_default=True, help="who records it (a recorder or admin)")
+@click.option("--dry-run", is_flag=True, help="show what would be recorded; record nothing")
+def import_statement(path, fund_code, bank, campaign_code, username, dry_run):
+    """Import a bank statement (CSV or XLSX): credits become contributions with receipts,
+    matched to pledges by the code in the memo; lines imported before are skipped."""
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from .auth.models import User
+    from .campaigns.models import Campaign
+    from .extensions import db
+    from .funds.models import Fund
+    from .imports import service
+
+    fund = db.session.scalar(select(Fund).where(Fund.code == fund_code))
+    user = db.session.scalar(select(User).where(User.username == username))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.code == campaign_code)) if campaign_code else None
+    if fund is None or user is None or (campaign_code and campaign is None):
+        missing = "fund " + fund_code if fund is None else "user " + username if user is None else campaign_code
+        raise click.ClickException(f"unknown {missing}")
+    data, name = Path(path).read_bytes(), Path(path).name
+    options = {"bank": bank, "campaign_id": campaign.id if campaign else None}
+    try:
+        if dry_run:
+            plan = service.plan_import(user, fund.id, data, name, **options)
+            batch = None
+        else:
+            if sys.stdout.isatty():
+                with click.progressbar(length=1, label="recording", show_pos=True) as bar:
+                    def progress(done, total):
+                        bar.length = total
+                        bar.update(done - bar.pos)
+
+                    plan, batch = service.commit_import(user, fund.id, data, name, progress=progress, **options)
+            else:  # a log or a pipe: a line per report
+                def progress(done, total):
+                    click.echo(f"recorded {done}/{total}")
+                    sys.stdout.flush()  # a pipe is block-buffered: say it now
+
+                plan, batch = service.commit_import(user, fund.id, data, name, progress=progress, **options)
+    except LedgerError as err:
+        _fail(err)
+    _echo_plan(plan, dry_run, batch)
+
+
+def _echo_plan(plan, dry_run: bool, batch) -> None:
+    c, t = plan.counts, plan.totals
+    s = plan.statement
+    click.echo(f"{plan.file_name}: {s.bank}, account {s.account_number or '?'}, "
+               f"{s.period_from or '?'} to {s.period_to or '?'}, {c['lines']} lines")
+    click.echo(f"  new credits: {c['new']} ({t['new_credits_vnd']:,} VND): {c['pledge']} matched to "
+               f"pledges, {c['donor']} known donors, {c['new_donor']} from {c['new_donors']} new donors, "
+               f"{c['anonymous']} anonymous")
+    click.echo(f"  debits (kept for reconciliation): {c['debit']} ({t['debits_vnd']:,} VND)")
+    click.echo(f"  already imported: {c['duplicate']} ({t['duplicates_vnd']:,} VND)")
+    for p in plan.lines:
+        if p.note:
+            click.echo(f"  row {p.line.row}: {p.note}")
+    if dry_run:
+        click.echo("dry run: nothing recorded")
+    elif batch is None:
+        click.echo("nothing new: every line was imported before")
+    else:
+        click.echo(f"recorded batch {batch.id}")

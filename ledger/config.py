@@ -76,6 +76,11 @@ def load_settings() -> dict:
         "LEDGER_JOB_POLL_SECONDS": float(os.environ.get("LEDGER_JOB_POLL_SECONDS", 2)),
         # A finished job's files (exports hold the ledger's data) are deleted after this.
         "LEDGER_JOB_KEEP_DAYS": float(os.environ.get("LEDGER_JOB_KEEP_DAYS", 7)),
+        # A statement longer than this is committed by a background job, not in the request.
+        "LEDGER_IMPORT_SYNC_LINES": int(os.environ.get("LEDGER_IMPORT_SYNC_LINES", 2000)),
+        "LEDGER_IMPORT_SYNC_BYTES": int(os.environ.get("LEDGER_IMPORT_SYNC_BYTES", 200_000)),
+        # The largest upload (a statement); larger requests get 413 before anything is read.
+        "MAX_CONTENT_LENGTH": int(float(os.environ.get("LEDGER_MAX_UPLOAD_MB", 64)) * 1024 * 1024),
         "LEDGER_JOBS_IN_PROCESS": (os.environ["LEDGER_JOBS_IN_PROCESS"] == "1"
                                    if os.environ.get("LEDGER_JOBS_IN_PROCESS") in ("0", "1") else None),
         "BABEL_DEFAULT_LOCALE": "vi",

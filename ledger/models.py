@@ -10,6 +10,7 @@ from .exports.models import StreamedExportManifest  # noqa: F401
 from .funds.models import Fund, Transfer, TransferLine  # noqa: F401
 from .households.models import Household, HouseholdChange, HouseholdStatusEvent  # noqa: F401
 from .idempotency.models import IdempotencyRecord  # noqa: F401
+from .imports.models import BankLine, ImportBatch, ImportBatchVoid  # noqa: F401
 from .jobs.models import Job  # noqa: F401
 from .journal.models import Holding, JournalTransaction, LeafSalt, LedgerSequence, Material, Posting  # noqa: F401
 from .pledges.models import Pledge, PledgeCancellation  # noqa: F401

@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     from .exports.api import blp as exports_blp
     from .funds.api import blp as funds_blp
     from .households.api import blp as households_blp
+    from .imports.api import blp as imports_blp
     from .jobs.api import blp as jobs_blp
     from .pledges.api import blp as pledges_blp
     from .public.api import blp as reports_blp
@@ -90,7 +91,7 @@ def init_app(app: Flask) -> None:
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
-                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp, staff_reports_blp):
+                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp, staff_reports_blp, imports_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)
@@ -158,6 +159,7 @@ def _init_staff_pages(app: Flask) -> None:
     from .exports.views import bp as export_pages
     from .funds.views import bp as fund_pages
     from .households.views import bp as household_pages
+    from .imports.views import bp as import_pages
     from .pledges.views import bp as pledge_pages
     from .reports.views import bp as report_pages
     from .web import csrf, init_web
@@ -173,7 +175,7 @@ def _init_staff_pages(app: Flask) -> None:
 
     for blueprint in (auth_pages, dashboard_pages, donor_pages, pledge_pages, contribution_pages, household_pages,
                       allocation_pages, approval_pages, user_pages, audit_pages, campaign_pages, fund_pages,
-                      area_pages, export_pages, report_pages):
+                      area_pages, export_pages, report_pages, import_pages):
         app.register_blueprint(blueprint, url_prefix="/staff")
 
 

@@ -39,6 +39,7 @@ from ..funds.models import Fund
 from ..households.models import STATUSES as HOUSEHOLD_STATUSES
 from ..households.models import Household
 from ..households.service import from_state_budget
+from ..imports.models import ImportBatch, ImportBatchVoid
 from ..journal.models import JournalTransaction, Posting
 from ..journal.quantities import LABOUR
 from ..journal.service import not_reversed
@@ -296,6 +297,49 @@ RECEIPTS = Dataset(
     _receipts_query, _receipt_row, statuses=("issued", "voided"))
 
 
+# --- imported bank statements: one row per batch ------------------------------------------
+
+def _import_batches_query(filters: dict) -> Select:
+    standing = ImportBatchVoid.batch_id.is_(None)
+    query = (select(ImportBatch.id, Fund.code.label("fund"), Fund.area_code, Campaign.code.label("campaign"),
+                    ImportBatch.bank, ImportBatch.account_number, ImportBatch.file_name, ImportBatch.file_sha256,
+                    ImportBatch.period_from, ImportBatch.period_to, ImportBatch.opening_balance_vnd,
+                    ImportBatch.closing_balance_vnd, ImportBatch.lines_in_file, ImportBatch.credits_recorded,
+                    ImportBatch.credits_recorded_vnd, ImportBatch.debits, ImportBatch.debits_vnd,
+                    ImportBatch.duplicates, ImportBatch.created_at, ImportBatchVoid.voided_at,
+                    ImportBatchVoid.reason.label("void_reason"))
+             .join(Fund, Fund.id == ImportBatch.fund_id)
+             .join(Campaign, Campaign.id == ImportBatch.campaign_id)
+             .outerjoin(ImportBatchVoid, ImportBatchVoid.batch_id == ImportBatch.id)
+             .order_by(ImportBatch.id))
+    return apply_filters(query, filters, campaign=ImportBatch.campaign_id, fund=Fund, moment=ImportBatch.created_at,
+                         reversed_txn=standing, statuses={"live": standing, "voided": ~standing})
+
+
+def _import_batch_row(r) -> tuple:
+    return (r.id, r.fund, r.area_code, r.campaign, r.bank, r.account_number, r.file_name, r.file_sha256,
+            r.period_from, r.period_to, r.opening_balance_vnd, r.closing_balance_vnd, r.lines_in_file,
+            r.credits_recorded, r.credits_recorded_vnd, r.debits, r.debits_vnd, r.duplicates, r.created_at,
+            1 if r.voided_at else 0, r.voided_at, r.void_reason)
+
+
+IMPORT_BATCHES = Dataset(
+    "import_batches",
+    (Column("batch_id", "Mã lô nhập", INTEGER), Column("fund", "Quỹ"), Column("area_code", "Mã địa bàn của quỹ"),
+     Column("campaign", "Chiến dịch"), Column("bank", "Ngân hàng"), Column("account_number", "Số tài khoản"),
+     Column("file_name", "Tệp sao kê"), Column("file_sha256", "SHA-256 của tệp"),
+     Column("period_from", "Từ ngày", DATE), Column("period_to", "Đến ngày", DATE),
+     Column("opening_balance_vnd", "Số dư đầu kỳ (đồng)", VND),
+     Column("closing_balance_vnd", "Số dư cuối kỳ (đồng)", VND), Column("lines_in_file", "Số dòng trong tệp", INTEGER),
+     Column("credits_recorded", "Số khoản ghi có đã ghi sổ", INTEGER),
+     Column("credits_recorded_vnd", "Tiền ghi có đã ghi sổ (đồng)", VND), Column("debits", "Số khoản ghi nợ", INTEGER),
+     Column("debits_vnd", "Tiền ghi nợ (đồng)", VND), Column("duplicates", "Số dòng đã nhập trước đó", INTEGER),
+     Column("imported_at", "Thời điểm nhập (UTC)", DATETIME), Column("voided", "Đã hủy (1 = có)", INTEGER),
+     Column("voided_at", "Thời điểm hủy (UTC)", DATETIME), Column("void_reason", "Lý do hủy")),
+    TotalsBy("fund", "credits_recorded_vnd"),
+    _import_batches_query, _import_batch_row, statuses=("live", "voided"))
+
+
 # --- the transparency log: leaves and signed checkpoints (public data only) -------------
 
 def _log_entries_query(filters: dict) -> Select:
@@ -338,4 +382,4 @@ CHECKPOINTS = Dataset(
 
 # Every export by name, in the order the API lists them.
 DATASETS = {d.name: d for d in (POSTINGS, CONTRIBUTIONS, ALLOCATIONS, PLEDGES, HOUSEHOLDS, HOUSEHOLDS_PRIVATE,
-                                 FUND_BALANCES, RECEIPTS, LOG_ENTRIES, CHECKPOINTS)}
+                                 FUND_BALANCES, RECEIPTS, IMPORT_BATCHES, LOG_ENTRIES, CHECKPOINTS)}

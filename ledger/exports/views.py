@@ -46,6 +46,7 @@ DATASET_LABELS = {
     "households_private": _l("Beneficiary households, with ID numbers, phones and addresses"),
     "fund_balances": _l("Fund balances"),
     "receipts": _l("Receipts issued"),
+    "import_batches": _l("Imported bank statements"),
     "log_entries": _l("Transparency log entries"),
     "checkpoints": _l("Signed log checkpoints"),
 }

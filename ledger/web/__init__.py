@@ -132,6 +132,8 @@ NAV_ITEMS = (
     ("donor_pages.list_donors", _l("Donors")),
     ("pledge_pages.new_pledge", _l("New pledge")),
     ("contribution_pages.new_contribution", _l("New contribution")),
+    ("import_pages.upload", _l("Bank statements")),
+    ("import_pages.list_batches", _l("Imported statements")),
     ("household_pages.list_households", _l("Households")),
     ("allocation_pages.new_allocation", _l("New allocation")),
     ("approval_pages.list_approvals", _l("Approvals")),
@@ -183,6 +185,7 @@ def init_web(app) -> None:
         g.pop("_login_user", None)
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
         g.pop("_flask_babel", None)
+        g.pop("ledger_user", None)  # the API's token user (auth.guard): never a later page's
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)  # before every other
 

@@ -1,0 +1,492 @@
+"""Bank statement imports: read, plan (the dry run), commit as one batch, void a batch,
+reconcile with the bank's balance.
+
+The plan says what each line of the statement would become, without writing anything:
+a credit becomes a cash contribution (matched to a pledge by the code in its memo, to a
+donor known by the payer's account or name, to a donor created from the sender's name,
+or anonymous); a debit is kept for the reconciliation; a line whose identity an earlier
+batch (not voided) already holds is a duplicate and adds nothing. The commit makes the
+same plan again under the ledger's write lock (so two imports of overlapping statements
+cannot both record a line) and records it in that one transaction: every contribution,
+its receipt and its journal entry, or nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..auth.service import require, require_area
+from ..campaigns.models import Campaign
+from ..contributions.models import Contribution
+from ..database import write_transaction
+from ..donors.models import Donor
+from ..extensions import db
+from ..fields import VN_TZ
+from ..funds.models import Fund
+from ..journal.service import lock_ledger, not_reversed
+from ..pledges.models import Pledge
+from ..problems import Conflict, InvalidInput, NotFound
+from ..text import clean_text, fold
+from .models import BankLine, ImportBatch, ImportBatchVoid
+from .statements import (
+    ColumnMapping,
+    ParsedStatement,
+    StatementError,
+    StatementLine,
+    find_pledge_code,
+    line_identity,
+    parse_statement,
+    sender_name_from_memo,
+)
+
+BUSINESS_WORDS = ("cong ty", "cty", "tnhh", "tap doan", "ngan hang", "doanh nghiep", "hop tac xa")
+UNION_WORDS = ("cong doan", "hoi ", "doan thanh nien", "hoi lien hiep")
+
+
+@dataclass
+class PlannedLine:
+    line: StatementLine
+    identity: str
+    outcome: str  # pledge, donor, new_donor, anonymous, debit, duplicate
+    pledge: Pledge | None = None
+    donor: Donor | None = None
+    donor_name: str | None = None  # of a donor to create
+    donor_kind: str | None = None
+    earlier_batch_id: int | None = None  # a duplicate: the batch that has it
+    note: str | None = None  # why a pledge code was not used, for the person checking
+
+
+@dataclass
+class ImportPlan:
+    statement: ParsedStatement
+    file_name: str
+    file_sha256: str
+    fund: Fund
+    campaign: Campaign
+    lines: list[PlannedLine]
+    counts: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def new_lines(self) -> list[PlannedLine]:
+        """The lines to record: new credits (counts["new"]) and new debits."""
+        return [p for p in self.lines if p.outcome != "duplicate"]
+
+
+def file_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_statement(data: bytes, file_name: str, bank: str | None = None,
+                   mapping: ColumnMapping | None = None) -> ParsedStatement:
+    """The statement, or InvalidInput naming each row, column and reason it cannot read
+    (Vietnamese first; `errors` keyed "row N" so a form or a script can show them)."""
+    if not data:
+        raise InvalidInput(_l("The file is empty."), errors={"file": [_l("The file is empty.")]})
+    try:
+        return parse_statement(data, file_name, bank=bank, mapping=mapping)
+    except StatementError as err:
+        errors: dict[str, list[str]] = {}
+        for problem in err.problems:
+            key = f"row {problem.row}" if problem.row is not None else "file"
+            where = f"{problem.column}: " if problem.column else ""
+            errors.setdefault(key, []).append(where + problem.message_vi)
+        raise InvalidInput(_l("The statement cannot be read: %(count)s problem(s), listed by row. Nothing was "
+                              "recorded.", count=len(err.problems)), errors=errors) from err
+
+
+def import_scope(user: User, fund_id: int, campaign_id: int | None) -> tuple[Fund, Campaign]:
+    """The fund the statement belongs to and the campaign its gifts go to (by default the
+    latest campaign whose area holds the fund)."""
+    require(user, "record")
+    fund = db.session.get(Fund, fund_id)
+    if fund is None:
+        raise NotFound(_l("Unknown fund %(id)s.", id=fund_id))
+    require_area(user, fund.area_code)
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound(_l("Unknown campaign %(id)s.", id=campaign_id))
+        return fund, campaign
+    from ..areas.service import is_within
+
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
+    for campaign in campaigns:
+        if is_within(fund.area_code, campaign.area_code):
+            return fund, campaign
+    raise InvalidInput(_l("No campaign covers this fund's area: choose one."),
+                       errors={"campaign_id": [_l("Required.")]})
+
+
+def _earlier_lines(identities: list[str]) -> dict[str, int]:
+    """identity -> batch id, among the lines of batches not voided."""
+    found: dict[str, int] = {}
+    chunk = 500  # under every database's limit on bound parameters
+    for start in range(0, len(identities), chunk):
+        rows = db.session.execute(
+            select(BankLine.identity, BankLine.batch_id)
+            .join(ImportBatch, ImportBatch.id == BankLine.batch_id)
+            .outerjoin(ImportBatchVoid, ImportBatchVoid.batch_id == ImportBatch.id)
+            .where(BankLine.identity.in_(identities[start:start + chunk]), BankLine.outcome != "duplicate",
+                   ImportBatchVoid.batch_id.is_(None)))
+        found.update({identity: batch_id for identity, batch_id in rows})
+    return found
+
+
+def _donor_kind(name: str) -> tuple[str, str | None]:
+    """The kind of a donor created from a sender's name, and a note for the person
+    checking. A business is recorded with its tax code, which a bank line does not give:
+    an unknown business becomes an individual donor until staff add its tax code."""
+    folded = f" {fold(name)} "
+    if any(f" {w}" in folded for w in UNION_WORDS):
+        return "union", None
+    if any(f" {w}" in folded for w in BUSINESS_WORDS):
+        return "individual", str(_l("%(name)s looks like a business: recorded as an individual donor until its tax "
+                                    "code is added.", name=name))
+    return "individual", None
+
+
+class _Donors:
+    """Who sent a credit: known by the payer's account (a donor an earlier imported line of
+    that account went to), else by name (the oldest donor with that name, diacritics and
+    case aside), else a donor to create (one per name, however many lines it sends)."""
+
+    def __init__(self):
+        self.by_account: dict[str, Donor | None] = {}
+        self.by_name: dict[str, Donor | None] = {}
+
+    def by_payer_account(self, account: str | None) -> Donor | None:
+        if not account:
+            return None
+        if account not in self.by_account:
+            self.by_account[account] = db.session.scalar(
+                select(Donor).join(Contribution, Contribution.donor_id == Donor.id)
+                .join(BankLine, BankLine.contribution_id == Contribution.id)
+                .where(BankLine.payer_account == account).order_by(BankLine.id.desc()).limit(1))
+        return self.by_account[account]
+
+    def by_folded_name(self, name: str) -> Donor | None:
+        key = fold(name)
+        if key not in self.by_name:
+            self.by_name[key] = db.session.scalar(
+                select(Donor).where(Donor.name_folded == key).order_by(Donor.id).limit(1))
+        return self.by_name[key]
+
+
+def _pledge_for(code: str | None, fund: Fund) -> tuple[Pledge | None, str | None]:
+    """The pledge a memo's code names, when it can take a cash gift into this fund; else
+    (None, why not) so the line is recorded without it and the person checking sees why."""
+    if code is None:
+        return None, None
+    pledge = db.session.get(Pledge, int(code[1:]))
+    if pledge is None or pledge.code != code:  # P0001234 is nobody's code: pledge 1234 is P001234
+        return None, str(_l("Pledge %(code)s does not exist: recorded without it.", code=code))
+    if pledge.cancellation is not None:
+        return None, str(_l("Pledge %(code)s is cancelled: recorded without it.", code=code))
+    if pledge.kind != "cash":
+        return None, str(_l("Pledge %(code)s is not a cash pledge: recorded without it.", code=code))
+    if pledge.fund_id != fund.id:
+        return None, str(_l("Pledge %(code)s was made to another fund: recorded without it.", code=code))
+    return pledge, None
+
+
+def plan_import(user: User, fund_id: int, data: bytes, file_name: str, *, bank: str | None = None,
+                mapping: ColumnMapping | None = None, campaign_id: int | None = None) -> ImportPlan:
+    """What the import would do, line by line, with counts and totals: writes nothing."""
+    fund, campaign = import_scope(user, fund_id, campaign_id)
+    statement = read_statement(data, file_name, bank, mapping)
+    identities = [line_identity(statement.bank, statement.account_number, line) for line in statement.lines]
+    earlier = _earlier_lines(identities)
+    donors = _Donors()
+    planned: list[PlannedLine] = []
+    seen: set[str] = set()
+    for line, identity in zip(statement.lines, identities, strict=True):
+        if identity in earlier or identity in seen:
+            # In an earlier batch, or twice in this very file (kept once).
+            planned.append(PlannedLine(line, identity, "duplicate", earlier_batch_id=earlier.get(identity)))
+            continue
+        seen.add(identity)
+        if line.amount_vnd < 0:
+            planned.append(PlannedLine(line, identity, "debit"))
+            continue
+        planned.append(_plan_credit(line, identity, fund, donors, statement.bank))
+    plan = ImportPlan(statement, file_name, file_sha256(data), fund, campaign, planned)
+    _count(plan)
+    return plan
+
+
+def _plan_credit(line: StatementLine, identity: str, fund: Fund, donors: _Donors, bank: str) -> PlannedLine:
+    pledge, note = _pledge_for(find_pledge_code(line.memo), fund)
+    if pledge is not None:
+        return PlannedLine(line, identity, "pledge", pledge=pledge, donor=pledge.donor)
+    donor = donors.by_payer_account(line.payer_account)
+    name = clean_text(line.payer_name or sender_name_from_memo(line.memo, bank) or "") or None
+    if donor is None and name:
+        donor = donors.by_folded_name(name)
+    if donor is not None:
+        return PlannedLine(line, identity, "donor", donor=donor, note=note)
+    if name:
+        kind, why = _donor_kind(name)
+        return PlannedLine(line, identity, "new_donor", donor_name=name, donor_kind=kind,
+                           note=" ".join(n for n in (note, why) if n) or None)
+    return PlannedLine(line, identity, "anonymous", note=note)
+
+
+def _count(plan: ImportPlan) -> None:
+    counts = {k: 0 for k in ("lines", "new", "pledge", "donor", "new_donor", "anonymous", "debit", "duplicate")}
+    totals = {"new_credits_vnd": 0, "debits_vnd": 0, "duplicates_vnd": 0, "pledged_credits_vnd": 0}
+    new_names = set()
+    for p in plan.lines:
+        counts["lines"] += 1
+        counts[p.outcome] += 1
+        amount = p.line.amount_vnd
+        if p.outcome == "duplicate":
+            totals["duplicates_vnd"] += amount
+            continue
+        if p.outcome == "debit":
+            totals["debits_vnd"] += -amount
+            continue
+        counts["new"] += 1
+        totals["new_credits_vnd"] += amount
+        if p.outcome == "pledge":
+            totals["pledged_credits_vnd"] += amount
+        if p.outcome == "new_donor":
+            new_names.add(fold(p.donor_name))
+    counts["new_donors"] = len(new_names)  # donors to create (several lines may share one)
+    plan.counts, plan.totals = counts, totals
+
+
+# --- the commit ------------------------------------------------------------------------------
+
+def commit_import(user: User, fund_id: int, data: bytes, file_name: str, *, bank: str | None = None,
+                  mapping: ColumnMapping | None = None, campaign_id: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> tuple[ImportPlan, ImportBatch | None]:
+    """Record the plan, all or nothing, as one batch; (plan, None) when every line was
+    imported before (nothing new to record)."""
+    with write_transaction():
+        lock_ledger()  # first: a concurrent import of an overlapping statement waits here
+        plan = plan_import(user, fund_id, data, file_name, bank=bank, mapping=mapping, campaign_id=campaign_id)
+        if not plan.new_lines:
+            return plan, None
+        return plan, _record(user, plan, progress)
+
+
+def _record(user: User, plan: ImportPlan, progress) -> ImportBatch:
+    from ..contributions.service import record_contribution
+    from ..donors.service import create_donor
+
+    statement = plan.statement
+    batch = ImportBatch(
+        fund_id=plan.fund.id, campaign_id=plan.campaign.id, bank=statement.bank,
+        account_number=statement.account_number, file_name=plan.file_name[:255], file_sha256=plan.file_sha256,
+        period_from=statement.period_from, period_to=statement.period_to,
+        opening_balance_vnd=statement.opening_balance_vnd, closing_balance_vnd=statement.closing_balance_vnd,
+        lines_in_file=len(statement.lines), credits_recorded=plan.counts["new"],
+        credits_recorded_vnd=plan.totals["new_credits_vnd"], debits=plan.counts["debit"],
+        debits_vnd=plan.totals["debits_vnd"], duplicates=plan.counts["duplicate"], created_by_id=user.id)
+    db.session.add(batch)
+    db.session.flush()
+    created: dict[str, Donor] = {}
+    lines = plan.lines
+    for done, p in enumerate(lines, 1):
+        line = p.line
+        contribution = None
+        if p.outcome not in ("debit", "duplicate"):
+            donor = p.donor
+            if p.outcome == "new_donor":
+                key = fold(p.donor_name)
+                if key not in created:
+                    created[key] = create_donor(user, {"kind": p.donor_kind, "name": p.donor_name,
+                                                       "public_display": "named"})
+                donor = created[key]
+            received_on = line.posted_at.date()
+            try:
+                contribution = record_contribution(user, {
+                    "campaign_id": plan.campaign.id, "fund_id": plan.fund.id,
+                    "donor_id": donor.id if donor else None, "pledge_id": p.pledge.id if p.pledge else None,
+                    "kind": "cash", "method": "bank_transfer", "amount_vnd": line.amount_vnd,
+                    "received_on": received_on, "bank_reference": line.reference, "memo": line.memo})
+            except InvalidInput as err:
+                # One line the ledger refuses refuses the whole statement: say which.
+                raise InvalidInput(_l("Row %(row)s cannot be recorded: %(why)s Nothing was recorded.",
+                                      row=line.row, why=err.detail),
+                                   errors={f"row {line.row}": [str(err.detail)]}) from err
+        db.session.add(BankLine(
+            batch_id=batch.id, identity=p.identity, row=line.row, posted_at=line.posted_at,
+            reference=line.reference, amount_vnd=line.amount_vnd, memo=line.memo, payer_name=line.payer_name,
+            payer_account=line.payer_account, balance_vnd=line.balance_vnd,
+            outcome=p.outcome, pledge_id=p.pledge.id if p.pledge else None,
+            contribution_id=contribution.id if contribution else None))
+        if progress is not None and (done % 200 == 0 or done == len(lines)):
+            progress(done, len(lines))
+    db.session.flush()
+    return batch
+
+
+# --- looking, voiding ------------------------------------------------------------------------
+
+def get_batch(user: User, batch_id: int) -> ImportBatch:
+    require(user, "read")
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound(_l("Unknown import batch %(id)s.", id=batch_id))
+    require_area(user, batch.fund.area_code)
+    return batch
+
+
+def list_batches(user: User, fund_id: int | None = None):
+    from ..areas.service import within_clause
+
+    require(user, "read")
+    query = select(ImportBatch).join(Fund, Fund.id == ImportBatch.fund_id).order_by(ImportBatch.id.desc())
+    if user.area_code:
+        query = query.where(within_clause(Fund.area_code, user.area_code))
+    if fund_id is not None:
+        query = query.where(ImportBatch.fund_id == fund_id)
+    return query
+
+
+def batch_lines(batch_id: int):
+    return select(BankLine).where(BankLine.batch_id == batch_id).order_by(BankLine.row)
+
+
+def void_batch(user: User, batch_id: int, reason: str) -> ImportBatch:
+    """Void a whole batch: every contribution in it voided with the reason, in one
+    transaction; refused (naming them) while an allocation or transfer draws on one.
+    Approvers and admins only: it undoes many gifts at once. The lines may then be
+    imported again."""
+    from ..contributions.service import carry_out_void
+
+    reason = clean_text(reason or "")
+    if not reason:
+        raise InvalidInput(_l("Say why the batch is voided."), errors={"reason": [_l("Required.")]})
+    with write_transaction():
+        lock_ledger()
+        require(user, "override")
+        batch = get_batch(user, batch_id)
+        if batch.is_voided:
+            raise Conflict(_l("This import batch is already voided."))
+        ids = db.session.scalars(select(BankLine.contribution_id).where(
+            BankLine.batch_id == batch.id, BankLine.contribution_id.is_not(None)).order_by(BankLine.id)).all()
+        for contribution_id in ids:
+            carry_out_void(user, contribution_id, reason)
+        db.session.add(ImportBatchVoid(batch_id=batch.id, reason=reason, voided_by_id=user.id))
+        db.session.flush()
+        db.session.refresh(batch)
+        return batch
+
+
+# --- reconciliation --------------------------------------------------------------------------
+
+@dataclass
+class Reconciliation:
+    """The bank's closing balance against the fund's cash in the ledger at the statement's
+    last line, and the items that make up the difference."""
+
+    on: date
+    bank_closing_vnd: int
+    ledger_balance_vnd: int
+    items: list[dict]  # {"what", "amount_vnd", and what names it: row, reference, contribution_id ...}
+
+    @property
+    def difference_vnd(self) -> int:
+        return self.bank_closing_vnd - self.ledger_balance_vnd
+
+    @property
+    def explained_vnd(self) -> int:
+        return sum(item["amount_vnd"] for item in self.items)
+
+    @property
+    def unexplained_vnd(self) -> int:
+        return self.difference_vnd - self.explained_vnd
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), VN_TZ)
+
+
+def _live_imported_credits(fund_id: int, until: datetime):
+    """(bank line, contribution) of the credits imported into the fund, not voided, that
+    the bank booked by `until` (the bank's local time, as its lines are)."""
+    return (select(BankLine.identity, BankLine.row, BankLine.reference, Contribution.units)
+            .join(Contribution, Contribution.id == BankLine.contribution_id)
+            .where(Contribution.fund_id == fund_id, BankLine.posted_at <= until, not_reversed(Contribution.txn_id)))
+
+
+def _spent(fund: Fund, on: date) -> int:
+    """Đồng that left the fund in the ledger by the end of `on`: allocated, and transferred
+    to other funds less what came from them."""
+    from ..allocations.models import Allocation
+    from ..funds.models import Transfer
+    from ..journal.models import JournalTransaction
+
+    end = _end_of(on)
+    allocated = db.session.scalar(
+        select(func.coalesce(func.sum(Allocation.value_vnd), 0))
+        .join(JournalTransaction, JournalTransaction.id == Allocation.txn_id)
+        .where(Allocation.fund_id == fund.id, Allocation.commodity == "VND", not_reversed(Allocation.txn_id),
+               JournalTransaction.recorded_at < end))
+
+    def moved(column) -> int:
+        return int(db.session.scalar(
+            select(func.coalesce(func.sum(Transfer.units), 0))
+            .join(JournalTransaction, JournalTransaction.id == Transfer.txn_id)
+            .where(column == fund.id, Transfer.commodity == "VND", not_reversed(Transfer.txn_id),
+                   JournalTransaction.recorded_at < end)))
+
+    return int(allocated) + moved(Transfer.from_fund_id) - moved(Transfer.to_fund_id)
+
+
+def reconcile(user: User, batch_id: int) -> Reconciliation:
+    """At the statement's last line: the ledger's cash in the fund is every imported
+    credit the bank had booked by then, plus gifts received otherwise (cash in hand) by
+    that day, less what was spent by that day. The items: the statement's opening balance,
+    its debits, its credits the ledger does not hold, credits imported from other
+    statements (in the opening balance, or another account), gifts that never passed
+    through the bank, and what was spent."""
+    batch = get_batch(user, batch_id)
+    if batch.closing_balance_vnd is None:
+        raise Conflict(_l("This statement gives no closing balance: there is nothing to reconcile."))
+    lines = db.session.scalars(batch_lines(batch.id)).all()
+    if not lines:
+        raise Conflict(_l("This statement has no lines."))
+    until = max(line.posted_at for line in lines)
+    on = until.date()
+    fund = batch.fund
+    items: list[dict] = []
+    if batch.opening_balance_vnd:
+        items.append({"what": "opening_balance", "amount_vnd": batch.opening_balance_vnd})
+    for line in lines:
+        if line.amount_vnd < 0:
+            items.append({"what": "bank_debit", "amount_vnd": line.amount_vnd, "row": line.row,
+                          "reference": line.reference})
+    imported = db.session.execute(_live_imported_credits(fund.id, until)).all()
+    in_ledger = {r.identity for r in imported}
+    statement = {line.identity for line in lines}
+    for line in lines:
+        if line.amount_vnd > 0 and line.identity not in in_ledger:
+            items.append({"what": "credit_not_in_ledger", "amount_vnd": line.amount_vnd, "row": line.row,
+                          "reference": line.reference})
+    other = sum(int(r.units) for r in imported if r.identity not in statement)
+    if other:
+        items.append({"what": "imported_from_other_statements", "amount_vnd": -other})
+    outside = db.session.execute(
+        select(Contribution.id, Contribution.receipt_number, Contribution.method, Contribution.units)
+        .outerjoin(BankLine, BankLine.contribution_id == Contribution.id)
+        .where(Contribution.fund_id == fund.id, Contribution.commodity == "VND", Contribution.received_on <= on,
+               not_reversed(Contribution.txn_id), BankLine.id.is_(None))
+        .order_by(Contribution.id)).all()
+    for c in outside:
+        items.append({"what": "not_on_statement", "amount_vnd": -int(c.units), "contribution_id": c.id,
+                      "receipt_number": c.receipt_number, "method": c.method})
+    spent = _spent(fund, on)
+    if spent:
+        items.append({"what": "allocated_or_transferred", "amount_vnd": spent})
+    balance = sum(int(r.units) for r in imported) + sum(int(c.units) for c in outside) - spent
+    return Reconciliation(on, batch.closing_balance_vnd, balance, items)
