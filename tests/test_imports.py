@@ -326,3 +326,21 @@ def test_two_overlapping_statements_imported_at_once_record_each_line_once(ctx, 
     assert _contributions() == (first["credits"] + second["new_credits"],
                                 first["credit_total_vnd"] + second["new_credit_total_vnd"])
     assert verify_journal() == []
+
+
+def test_an_upload_sent_again_with_its_key_gets_the_first_answer(world):
+    """A multipart body has a new boundary each time it is sent: the key still recognises
+    the same form and file, and a changed file is refused as another request."""
+    def send(path, key):
+        data = {"fund_id": str(world.fund_id), "commit": "true", "file": (io.BytesIO(path.read_bytes()), path.name)}
+        headers = {**world.recorder._headers(), "Idempotency-Key": key}
+        return world.recorder.client.post("/api/v1/imports/bank-statements", data=data, headers=headers,
+                                          content_type="multipart/form-data")
+
+    first = send(VTB1, "statement-2025-03-01")
+    again = send(VTB1, "statement-2025-03-01")
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert _contributions()[0] == expected(VTB1)["credits"]
+    other = send(VTB2, "statement-2025-03-01")
+    assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["errors"]

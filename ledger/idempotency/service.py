@@ -29,9 +29,23 @@ _HEADER_DOC = {"in": "header", "name": HEADER, "required": False, "schema": {"ty
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.path.encode(), request.get_data()):
+    for part in (request.method.encode(), request.path.encode(), *_body_parts()):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
+
+
+def _body_parts() -> list[bytes]:
+    """What the request says. A multipart upload is sent with a random boundary each time,
+    so its raw bytes differ between two sends of the same form: it is compared by its
+    fields and its files' names and contents instead."""
+    if request.mimetype != "multipart/form-data":
+        return [request.get_data()]
+    parts = [f"{k}={v}".encode() for k, v in sorted(request.form.items(multi=True))]
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        content = upload.stream.read()
+        upload.stream.seek(0)  # the view reads it again
+        parts.append(f"{name}:{upload.filename}:".encode() + hashlib.sha256(content).digest())
+    return parts
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
