@@ -24,7 +24,7 @@ from tests.browser_helpers import fits_the_phone, shot
 from tests.helpers import PASSWORD, api_for, build_world, make_user
 from tests.web_helpers import csrf_token, login, text_of
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "statements"
+SAMPLES = Path(__file__).resolve().parent / "data" / "statements"
 VCB1 = SAMPLES / "vietcombank-2025-03-part1.csv"
 VTB1 = SAMPLES / "vietinbank-2025-03-part1.xlsx"
 PAGE = "/staff/imports"

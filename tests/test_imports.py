@@ -24,7 +24,7 @@ from ledger.problems import InvalidInput
 
 from .helpers import api_for, build_world, make_user
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "statements"
+SAMPLES = Path(__file__).resolve().parent / "data" / "statements"
 VCB1, VCB2 = SAMPLES / "vietcombank-2025-03-part1.csv", SAMPLES / "vietcombank-2025-03-part2.csv"
 VTB1, VTB2 = SAMPLES / "vietinbank-2025-03-part1.xlsx", SAMPLES / "vietinbank-2025-03-part2.xlsx"
 
