@@ -70,7 +70,8 @@ def next_receipt_number(fund, year: int) -> str:
     """{FUND}-{YYYY}-{NNNNNN}: sequential per fund and year, no gaps (under the ledger lock)."""
     number = db.session.scalar(
         update(ReceiptCounter).where(ReceiptCounter.fund_id == fund.id, ReceiptCounter.year == year)
-        .values(last_number=ReceiptCounter.last_number + 1).returning(ReceiptCounter.last_number))
+        .values(last_number=ReceiptCounter.last_number + 1).returning(ReceiptCounter.last_number)
+        .execution_options(synchronize_session=False))  # see journal.service._advance_sequence
     if number is None:  # the fund's first receipt of the year
         number = 1
         db.session.add(ReceiptCounter(fund_id=fund.id, year=year, last_number=number))

@@ -125,17 +125,18 @@ def import_scope(user: User, fund_id: int, campaign_id: int | None) -> tuple[Fun
 
 
 def _earlier_lines(identities: list[str]) -> dict[str, int]:
-    """identity -> batch id, among the lines of batches not voided."""
+    """identity -> batch id, among the lines of batches not voided. The lines alone are
+    read by their identity index (a join let PostgreSQL, before it had statistics on a
+    freshly filled table, scan the batch for every chunk); the few voided batches are
+    left out afterwards."""
+    voided = set(db.session.scalars(select(ImportBatchVoid.batch_id)))
     found: dict[str, int] = {}
     chunk = 500  # under every database's limit on bound parameters
     for start in range(0, len(identities), chunk):
         rows = db.session.execute(
             select(BankLine.identity, BankLine.batch_id)
-            .join(ImportBatch, ImportBatch.id == BankLine.batch_id)
-            .outerjoin(ImportBatchVoid, ImportBatchVoid.batch_id == ImportBatch.id)
-            .where(BankLine.identity.in_(identities[start:start + chunk]), BankLine.outcome != "duplicate",
-                   ImportBatchVoid.batch_id.is_(None)))
-        found.update({identity: batch_id for identity, batch_id in rows})
+            .where(BankLine.identity.in_(identities[start:start + chunk]), BankLine.outcome != "duplicate"))
+        found.update({identity: batch_id for identity, batch_id in rows if batch_id not in voided})
     return found
 
 
@@ -292,24 +293,27 @@ def _record(user: User, plan: ImportPlan, progress) -> ImportBatch:
         debits_vnd=plan.totals["debits_vnd"], duplicates=plan.counts["duplicate"], created_by_id=user.id)
     db.session.add(batch)
     db.session.flush()
-    created: dict[str, Donor] = {}
+    batch_id = batch.id
+    held_before = set(db.session.identity_map.values())  # the caller's objects, the batch among them
+    created: dict[str, int] = {}  # folded name -> the donor created for it
     lines = plan.lines
     for done, p in enumerate(lines, 1):
         line = p.line
         contribution = None
         if p.outcome not in ("debit", "duplicate"):
-            donor = p.donor
             if p.outcome == "new_donor":
                 key = fold(p.donor_name)
                 if key not in created:
                     created[key] = create_donor(user, {"kind": p.donor_kind, "name": p.donor_name,
-                                                       "public_display": "named"})
-                donor = created[key]
+                                                       "public_display": "named"}).id
+                donor_id = created[key]
+            else:
+                donor_id = p.donor.id if p.donor else None
             received_on = line.posted_at.date()
             try:
                 contribution = record_contribution(user, {
                     "campaign_id": plan.campaign.id, "fund_id": plan.fund.id,
-                    "donor_id": donor.id if donor else None, "pledge_id": p.pledge.id if p.pledge else None,
+                    "donor_id": donor_id, "pledge_id": p.pledge.id if p.pledge else None,
                     "kind": "cash", "method": "bank_transfer", "amount_vnd": line.amount_vnd,
                     "received_on": received_on, "bank_reference": line.reference, "memo": line.memo})
             except InvalidInput as err:
@@ -318,15 +322,27 @@ def _record(user: User, plan: ImportPlan, progress) -> ImportBatch:
                                       row=line.row, why=err.detail),
                                    errors={f"row {line.row}": [str(err.detail)]}) from err
         db.session.add(BankLine(
-            batch_id=batch.id, identity=p.identity, row=line.row, posted_at=line.posted_at,
+            batch_id=batch_id, identity=p.identity, row=line.row, posted_at=line.posted_at,
             reference=line.reference, amount_vnd=line.amount_vnd, memo=line.memo, payer_name=line.payer_name,
             payer_account=line.payer_account, balance_vnd=line.balance_vnd,
             outcome=p.outcome, pledge_id=p.pledge.id if p.pledge else None,
             contribution_id=contribution.id if contribution else None))
+        if done % 500 == 0:
+            _let_go(held_before)
         if progress is not None and (done % 200 == 0 or done == len(lines)):
             progress(done, len(lines))
-    db.session.flush()
+    _let_go(held_before)
     return batch
+
+
+def _let_go(keep: set) -> None:
+    """Write what the lines made so far and drop it from the session: a statement of
+    200,000 lines would otherwise hold every contribution, receipt and journal entry it
+    made in memory (and make each flush look through them). The caller's objects stay."""
+    db.session.flush()
+    for obj in list(db.session.identity_map.values()):
+        if obj not in keep:
+            db.session.expunge(obj)
 
 
 # --- looking, voiding ------------------------------------------------------------------------

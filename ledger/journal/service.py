@@ -72,8 +72,11 @@ def hold_ledger() -> None:
 
 
 def _advance_sequence() -> int:
+    # synchronize_session=False: no object of the session mirrors this row, and checking
+    # every object held (thousands, in a statement import) made each record slower.
     seq = db.session.scalar(update(LedgerSequence).where(LedgerSequence.id == 1)
-                            .values(last_seq=LedgerSequence.last_seq + 1).returning(LedgerSequence.last_seq))
+                            .values(last_seq=LedgerSequence.last_seq + 1).returning(LedgerSequence.last_seq)
+                            .execution_options(synchronize_session=False))
     if seq is None:  # the migration inserts the row; a database emptied by hand lacks it
         seq = 0
         db.session.add(LedgerSequence(id=1, last_seq=seq))
@@ -197,7 +200,7 @@ def _move_holding(fund_id: int, contribution_id: int, commodity: str, units: int
     if units < 0:
         db.session.execute(update(Holding).where(
             Holding.fund_id == fund_id, Holding.contribution_id == contribution_id, Holding.commodity == commodity)
-            .values(units=Holding.units + units))
+            .values(units=Holding.units + units).execution_options(synchronize_session=False))
         return
     insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     received_on = db.session.get(Contribution, contribution_id).received_on
