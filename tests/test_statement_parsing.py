@@ -572,7 +572,7 @@ def test_xlsx_fast_reader_agrees_with_openpyxl(monkeypatch, tmp_path, name):
 
     def unreadable(data):
         raise KeyError("use openpyxl")
-    monkeypatch.setattr(statements, "_FastWorkbook", unreadable)
+    monkeypatch.setattr(statements, "FastWorkbook", unreadable)
     assert parse(path) == fast
     if name == "memo-xml.xlsx":
         assert [x.memo for x in fast.lines] == ["A & B <c> \"d\" 'e'", "dòng một dòng hai", "ba"]
@@ -639,7 +639,7 @@ def test_excel_shared_strings_and_date_styles(monkeypatch):
 
     def unreadable(data):
         raise KeyError("use openpyxl")
-    monkeypatch.setattr(statements, "_FastWorkbook", unreadable)
+    monkeypatch.setattr(statements, "FastWorkbook", unreadable)
     assert parse_statement(data, "excel.xlsx") == st
 
 
