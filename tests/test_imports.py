@@ -217,6 +217,11 @@ def test_the_api_dry_run_then_commit(world):
     lines = world.auditor.ok(world.auditor.get(f"/imports/bank-statements/{batch['batch_id']}/lines",
                                                page_size=100))
     assert len(lines) == 100 and all("memo" not in line for line in lines)
+    # The payer's account is private: the auditor without the grant does not get it, the recorder does.
+    assert all("payer_account" not in line for line in lines)
+    mine = world.recorder.ok(world.recorder.get(f"/imports/bank-statements/{batch['batch_id']}/lines",
+                                                page_size=100))
+    assert any(line["payer_account"] for line in mine)
     # The auditor may look, not import.
     assert _upload(world.auditor, VTB1, fund_id=world.fund_id).status_code == 403
     bad = _upload(world.recorder, VTB1, fund_id=999)

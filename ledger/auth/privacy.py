@@ -1,7 +1,8 @@
 """Who reads personal data: the one rule, and where the API and the pages apply it.
 
 ID numbers, phones and exact addresses of donors and households (and a transfer's memo,
-which may hold them) are read by the staff who record and decide: they enter and check
+which may hold them, and the payer's account on a bank line) are read by the staff who
+record and decide: they enter and check
 them. An auditor reads everything else, and these only once an admin granted it
 (`User.sees_private_data`, kept in the user's history). Public pages never show them.
 """
@@ -11,7 +12,7 @@ from flask import g, has_request_context
 from marshmallow import post_dump
 
 PRIVATE_FIELDS = ("id_number", "phone", "address")
-PRIVATE_NOTES = ("memo",)  # free text that may quote the above
+PRIVATE_NOTES = ("memo", "payer_account")  # free text that may quote the above; a payer's bank account
 
 
 def sees_private_data(user) -> bool:

@@ -109,7 +109,7 @@ class CommitOut(Schema):
     plan = fields.Nested(PlanOut)
 
 
-class BankLineOut(Schema):
+class BankLineOut(HidesPrivateFields, Schema):
     row = fields.Integer()
     posted_at = fields.DateTime()
     reference = fields.String(allow_none=True)
