@@ -251,6 +251,16 @@ def today_in_vietnam() -> dt.date:
     return dt.datetime.now(VN_TZ).date()
 
 
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The moment a Vietnamese day begins (dates people give are local; moments are UTC)."""
+    return dt.datetime.combine(day, dt.time(), VN_TZ)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The moment the next Vietnamese day begins: `moment < end_of_day(d)` is "on or before d"."""
+    return start_of_day(day + dt.timedelta(days=1))
+
+
 class LocalDate(fields.Field):
     """An ISO date "YYYY-MM-DD"; with not_future=True, not after today in Vietnam."""
 

@@ -22,7 +22,7 @@ import heapq
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, exists, literal, select
@@ -36,7 +36,7 @@ from ..auth.service import describe_user_change, require, usernames
 from ..campaigns.models import Campaign
 from ..donors.models import Donor, DonorChange
 from ..extensions import db
-from ..fields import VN_TZ
+from ..fields import end_of_day, start_of_day
 from ..funds.models import Fund, Transfer
 from ..households.models import Household, HouseholdChange, HouseholdStatusEvent
 from ..journal.models import JournalTransaction, Posting
@@ -514,10 +514,6 @@ def _after(source: Source, position: tuple):
     return (moment_col < position[0]) | ((moment_col == position[0]) & (id_col < position[1]))
 
 
-def _local_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=VN_TZ)
-
-
 # --- the trail -----------------------------------------------------------------------------
 def audit_trail(viewer: User, filters: AuditFilters, cursor: str | None = None,
                 page_size: int = PAGE_SIZE) -> AuditPage:
@@ -534,9 +530,9 @@ def audit_trail(viewer: User, filters: AuditFilters, cursor: str | None = None,
         if filters.user_id is not None:
             query = query.where(source.actor == filters.user_id)
         if filters.date_from is not None:
-            query = query.where(source.at >= _local_day_start(filters.date_from))
+            query = query.where(source.at >= start_of_day(filters.date_from))
         if filters.date_to is not None:
-            query = query.where(source.at < _local_day_start(filters.date_to + timedelta(days=1)))
+            query = query.where(source.at < end_of_day(filters.date_to))
         if source.name in positions:
             query = query.where(_after(source, positions[source.name]))
         query = query.order_by(*(col.desc() for col in source.key)).limit(page_size + 1)

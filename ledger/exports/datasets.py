@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, Select, and_, false, func, select, type_coerce
@@ -23,7 +22,7 @@ from ..campaigns.models import Campaign
 from ..contributions.models import Contribution
 from ..donors.models import ANONYMOUS_NAME, Donor
 from ..extensions import db
-from ..fields import VN_TZ
+from ..fields import end_of_day, start_of_day
 from ..funds.models import Fund
 from ..households.models import Household
 from ..journal import quantities
@@ -73,15 +72,6 @@ class Dataset:
         return db.session.scalar(select(func.count()).select_from(self.query(filters).order_by(None).subquery()))
 
 
-def start_of(day) -> datetime:
-    """Dates the user gives are Vietnamese days; moments are stored in UTC."""
-    return datetime.combine(day, time(), VN_TZ)
-
-
-def end_of(day) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), VN_TZ)
-
-
 def apply_filters(query: Select, filters: dict, *, campaign=None, fund=None, kind=None, day=None, moment=None,
                   reversed_txn=None, area=None, statuses: dict[str, ColumnElement] | None = None) -> Select:
     """The one place the export filters become WHERE clauses. `fund` is the Fund entity
@@ -107,9 +97,9 @@ def apply_filters(query: Select, filters: dict, *, campaign=None, fund=None, kin
             query = query.where(day <= filters["date_to"])
     if moment is not None:
         if filters.get("date_from"):
-            query = query.where(moment >= start_of(filters["date_from"]))
+            query = query.where(moment >= start_of_day(filters["date_from"]))
         if filters.get("date_to"):
-            query = query.where(moment < end_of(filters["date_to"]))
+            query = query.where(moment < end_of_day(filters["date_to"]))
     if not filters.get("include_reversed", True) and reversed_txn is not None:
         query = query.where(reversed_txn)
     return query

@@ -34,7 +34,7 @@ from ..allocations.models import Allocation, AllocationLine
 from ..campaigns.models import Campaign
 from ..contributions.models import Contribution
 from ..donors.models import Donor
-from ..fields import today_in_vietnam
+from ..fields import end_of_day, start_of_day, today_in_vietnam
 from ..funds.models import Fund
 from ..households.models import STATUSES as HOUSEHOLD_STATUSES
 from ..households.models import Household
@@ -56,11 +56,9 @@ from .datasets import (
     POSTINGS,
     Dataset,
     apply_filters,
-    end_of,
     item_and_unit,
     public_donor,
     quantity,
-    start_of,
 )
 
 # --- pledges -------------------------------------------------------------------------------
@@ -197,8 +195,8 @@ HOUSEHOLDS_PRIVATE = Dataset(
 # --- fund balances at a date, from the journal --------------------------------------------
 
 def _fund_balances_query(filters: dict) -> Select:
-    until = end_of(filters.get("date_to") or today_in_vietnam())
-    since = start_of(filters["date_from"]) if filters.get("date_from") else None
+    until = end_of_day(filters.get("date_to") or today_in_vietnam())
+    since = start_of_day(filters["date_from"]) if filters.get("date_from") else None
     at = JournalTransaction.recorded_at
     undone = aliased(JournalTransaction)  # what a void or reversal undoes: it counts where that did
     source = func.coalesce(undone.kind, JournalTransaction.kind)

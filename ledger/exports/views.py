@@ -23,7 +23,8 @@ from ..auth.privacy import sees_private_data
 from ..extensions import db
 from ..fields import LocalDate
 from ..jobs.models import Job
-from ..jobs.service import STATUS_LABELS, get_job, list_jobs, result_file
+from ..jobs.service import get_job, list_jobs, result_file
+from ..jobs.views import progress_view
 from ..problems import LedgerError
 from ..types import utcnow
 from ..web import staff, staff_page
@@ -235,34 +236,17 @@ def exports_page():
 # --- a job ---------------------------------------------------------------------------------
 
 def job_view(job: Job) -> dict:
-    """What the pages show of a job: status, progress in rows and percent, what it exports."""
-    total, done = job.progress_total, job.progress_done or 0
-    if job.status == "done":
-        percent = 100
-    elif total:
-        percent = min(100, done * 100 // total)
-    else:
-        percent = None
+    """What the pages show of a job: its progress, what it exports, its file."""
     params = job.params or {}
     is_export = job.kind == service.JOB_KIND
     result = job.result or {}
     return {
-        "job": job,
-        "id": job.id,
-        "status": job.status,
-        "status_label": STATUS_LABELS.get(job.status, job.status),
-        "finished": job.is_finished,
-        "done": done,
-        "total": total,
-        "done_text": show_money(done),
-        "total_text": show_money(total) if total is not None else None,
-        "percent": percent,
+        **progress_view(job),
         "what": dataset_label(params.get("what", "")) if is_export else job.kind,
         "format": str(params.get("format", "")).upper() if is_export else "",
         "filters": describe_filters(params.get("filters") or {}) if is_export else [],
         "url": url_for("export_pages.job_page", job_id=job.id),
-        "download_url": (url_for("export_pages.download", job_id=job.id)
-                         if job.status == "done" and result.get("file") and job.files_deleted_at is None else None),
+        "download_url": url_for("export_pages.download", job_id=job.id) if job.has_file else None,
         "file": result.get("file"),
         "size_text": show_money(result["size"]) if isinstance(result.get("size"), int) else None,
         "rows_text": show_money(result["rows"]) if isinstance(result.get("rows"), int) else None,

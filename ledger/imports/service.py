@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ from ..contributions.models import Contribution
 from ..database import write_transaction
 from ..donors.models import Donor
 from ..extensions import db
-from ..fields import VN_TZ
+from ..fields import end_of_day
 from ..funds.models import Fund
 from ..journal.service import lock_ledger, not_reversed
 from ..pledges.models import Pledge
@@ -423,10 +423,6 @@ class Reconciliation:
         return self.difference_vnd - self.explained_vnd
 
 
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(), VN_TZ)
-
-
 def _live_imported_credits(fund_id: int, until: datetime):
     """(bank line, contribution) of the credits imported into the fund, not voided, that
     the bank booked by `until` (the bank's local time, as its lines are)."""
@@ -442,7 +438,7 @@ def _spent(fund: Fund, on: date) -> int:
     from ..funds.models import Transfer
     from ..journal.models import JournalTransaction
 
-    end = _end_of(on)
+    end = end_of_day(on)
     allocated = db.session.scalar(
         select(func.coalesce(func.sum(Allocation.value_vnd), 0))
         .join(JournalTransaction, JournalTransaction.id == Allocation.txn_id)

@@ -26,7 +26,8 @@ from ..auth.privacy import sees_private_data
 from ..auth.service import can
 from ..extensions import db
 from ..idempotency.pages import FormAlreadyUsed, submit_once
-from ..jobs.service import STATUS_LABELS, get_job
+from ..jobs.service import get_job
+from ..jobs.views import progress_view
 from ..journal.schemas import ReasonIn
 from ..problems import Conflict, InvalidInput, LedgerError, NotFound
 from ..web import staff, staff_page
@@ -296,18 +297,8 @@ def commit():
 # --- a background import ---------------------------------------------------------------------
 
 def import_job_view(job) -> dict:
-    total, done = job.progress_total, job.progress_done or 0
-    if job.status == "done":
-        percent = 100
-    elif total:
-        percent = min(100, done * 100 // total)
-    else:
-        percent = None
     result = job.result or {}
-    return {"job": job, "id": job.id, "status": job.status, "status_label": STATUS_LABELS.get(job.status, job.status),
-            "finished": job.is_finished, "done": done, "total": total, "done_text": show_money(done),
-            "total_text": show_money(total) if total is not None else None, "percent": percent,
-            "file_name": (job.params or {}).get("file_name"), "batch_id": result.get("batch_id"),
+    return {**progress_view(job), "file_name": (job.params or {}).get("file_name"), "batch_id": result.get("batch_id"),
             "counts": result.get("counts"), "totals": result.get("totals")}
 
 

@@ -48,3 +48,17 @@ class Job(db.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def percent(self) -> int | None:
+        """How far it got, for a progress bar; None while its total is not known."""
+        if self.status == "done":
+            return 100
+        if self.progress_total:
+            return min(100, (self.progress_done or 0) * 100 // self.progress_total)
+        return None
+
+    @property
+    def has_file(self) -> bool:
+        """Done, it made a file, and the file is still kept (LEDGER_JOB_KEEP_DAYS)."""
+        return self.status == "done" and bool((self.result or {}).get("file")) and self.files_deleted_at is None

@@ -15,7 +15,7 @@ class ProgressOut(Schema):
 
 
 def _download_url(job) -> str | None:
-    if job.status == "done" and (job.result or {}).get("file") and job.files_deleted_at is None:
+    if job.has_file:
         return f"/api/v1/jobs/{job.id}/download"
     return None
 
