@@ -60,7 +60,6 @@ import hashlib
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -73,6 +72,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+
+from bench.child import peak_rss_mb, profiled  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_BENCH_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_bench_exports")
@@ -458,18 +459,6 @@ def run_step(step: str, directory: Path) -> dict:
     return {"step": step, "rows": rows, "seconds": seconds, "bytes": size, "peak_rss_mb": peak_rss_mb()}
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS. VmHWM, not getrusage's ru_maxrss: Linux carries the parent's
-    peak over fork and exec into ru_maxrss, and the parent here held the load's batches."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_app(url: str, instance: str):
     from ledger import create_app
 
@@ -479,19 +468,8 @@ def child_app(url: str, instance: str):
 def child_main(args) -> int:
     app = child_app(args.url, args.instance)
     with app.app_context():
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.enable()
-            result = run_step(args.child, Path(args.dir))
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            stats.sort_stats("tottime").print_stats(22)
-            stats.sort_stats("cumulative").print_stats(30)
-        else:
-            result = run_step(args.child, Path(args.dir))
+        step = lambda: run_step(args.child, Path(args.dir))  # noqa: E731
+        result = profiled(step, top=22, cumulative=30) if args.profile else step()
     print(json.dumps(result))
     return 0
 

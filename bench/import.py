@@ -64,7 +64,6 @@ import io
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -77,6 +76,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+
+from bench.child import peak_rss_mb, profiled  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_BENCH_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_bench_import")
@@ -414,39 +415,15 @@ def run_step(step: str, csv_path: Path) -> dict:
     return {"step": step, "lines": lines, "seconds": seconds, "peak_rss_mb": peak_rss_mb(), **extra}
 
 
-def peak_rss_mb() -> float:
-    """This process's peak RSS. VmHWM, not getrusage's ru_maxrss: Linux carries the parent's
-    peak over fork and exec into ru_maxrss, and the parent here held the generated file."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_main(args) -> int:
     from ledger import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "INSTANCE_PATH": args.instance,
                       "LEDGER_PUBLIC_URL": PUBLIC_URL})
     with app.app_context():
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.enable()
-            result = run_step(args.child, Path(args.file))
-            profiler.disable()
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            stats.sort_stats("tottime").print_stats(25)
-            stats.sort_stats("cumulative").print_stats(45)
-            stats.print_callees(r"\(record_contribution\)|\(_record\)|\(issue_receipt\)|\(add_to_statement\)"
-                                r"|\(record_transaction\)")
-        else:
-            result = run_step(args.child, Path(args.file))
+        step = lambda: run_step(args.child, Path(args.file))  # noqa: E731
+        result = profiled(step, callees=r"\(record_contribution\)|\(_record\)|\(issue_receipt\)"
+                                        r"|\(add_to_statement\)|\(record_transaction\)") if args.profile else step()
     print(json.dumps(result))
     return 0
 
