@@ -10,6 +10,7 @@ from ..jobs.schemas import JobOut
 from ..journal.schemas import ReasonIn
 from ..pagination import paginate
 from . import jobs, service
+from .reconciliation import reconcile
 from .schemas import (
     BankLineOut,
     BatchOut,
@@ -97,4 +98,4 @@ def void_batch(data, batch_id):
 def reconciliation(batch_id):
     """The statement's closing balance against the fund's cash in the ledger on its last
     day, and the items that make up the difference."""
-    return service.reconcile(current_user(), batch_id)
+    return reconcile(current_user(), batch_id)

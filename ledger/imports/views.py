@@ -43,7 +43,7 @@ from ..web.form_input import (
 )
 from ..web.record_forms import campaign_choices, fund_choices
 from ..web.vocabulary import options
-from . import jobs, service
+from . import jobs, reconciliation, service
 from .statements import PRESETS
 
 bp = Blueprint("import_pages", __name__)
@@ -351,7 +351,7 @@ def _batch_page(batch_id: int, void_form=None, status=200):
     batch = service.get_batch(user, batch_id)
     page = db.paginate(service.batch_lines(batch.id), page=page_number(), per_page=LINES_PER_PAGE, error_out=False)
     try:
-        rec = service.reconcile(user, batch.id)
+        rec = reconciliation.reconcile(user, batch.id)
         rec_problem = None
     except Conflict as err:
         rec, rec_problem = None, str(err.detail)
