@@ -422,8 +422,8 @@ def child_main(args) -> int:
                       "LEDGER_PUBLIC_URL": PUBLIC_URL})
     with app.app_context():
         step = lambda: run_step(args.child, Path(args.file))  # noqa: E731
-        result = profiled(step, callees=r"\(record_contribution\)|\(_record\)|\(issue_receipt\)"
-                                        r"|\(add_to_statement\)|\(record_transaction\)") if args.profile else step()
+        result = profiled(step, callees=r"\(_record_chunk\)|\(_write\)|\(plan_import\)"
+                                        ) if args.profile else step()
     print(json.dumps(result))
     return 0
 

@@ -12,10 +12,17 @@ def clean_text(value: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+_COMBINING_DIACRITICS = dict.fromkeys(range(0x300, 0x370))  # U+0300-U+036F: every Vietnamese mark
+
+
 def fold(value: str) -> str:
     """The search key of a name: lower case, no diacritics ("Nguyễn Văn Ấ" -> "nguyen van a")."""
-    decomposed = unicodedata.normalize("NFD", clean_text(value).replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    text = clean_text(value).replace("đ", "d").replace("Đ", "D")
+    if not text.isascii():  # ASCII has nothing to take off (most memos and bank names)
+        text = unicodedata.normalize("NFD", text).translate(_COMBINING_DIACRITICS)
+        if not text.isascii():  # other scripts' marks: the general rule
+            text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.casefold()
 
 
 def mask_name(name: str) -> str:

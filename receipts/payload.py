@@ -23,8 +23,26 @@ RESOURCE_FIELDS = {"cash": ("amount_vnd",), "material": ("item", "unit", "quanti
 
 def canonical_bytes(body: Any) -> bytes:
     """UTF-8, NFC, sorted keys, no white space: the bytes that are signed."""
-    return json.dumps(_nfc(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      allow_nan=False).encode("utf-8")
+    try:
+        text = _dumps(body)
+    except ValueError:  # NaN or infinity: refused below, as any float
+        text = None
+    # Text that is NFC as a whole is NFC in every key and value (each is set off by quotes,
+    # which no mark composes with), so the usual body needs one quick check, not a walk.
+    if text is None or _may_hold_float(text) or not unicodedata.is_normalized("NFC", text):
+        text = _dumps(_nfc(body))
+    return text.encode("utf-8")
+
+
+def _may_hold_float(text: str) -> bool:
+    """Could this JSON hold a float? Python writes every float with a "." or an exponent
+    "e+"/"e-". A string may hold them too: such a body is checked value by value (which
+    refuses floats), only slower."""
+    return "." in text or "e+" in text or "e-" in text
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def _nfc(value: Any) -> Any:

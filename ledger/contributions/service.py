@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..approvals.models import Approval
 from ..areas.service import get_area, is_within, within_clause
@@ -16,24 +17,19 @@ from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.models import JournalTransaction
 from ..journal.resources import resource_from
-from ..journal.service import (
-    Leg,
-    hold_ledger,
-    lock_ledger,
-    not_reversed,
-    record_reversal,
-    record_transaction,
-    reversal_of,
-)
+from ..journal.service import hold_ledger, lock_ledger, not_reversed, record_reversal, reversal_of
 from ..problems import Conflict, InvalidInput, NotFound
-from ..receipts.service import issue_receipt, void_receipt
-from ..statement.service import add_to_statement, mark_voided_in_statement
+from ..receipts.service import void_receipt
+from ..statement.service import mark_voided_in_statement
 from ..text import clean_text
-from .models import METHODS_BY_KIND, Contribution, ReceiptCounter
+from .models import METHODS_BY_KIND, Contribution
+from .recording import NewContribution, record_checked
 
 
 def get_contribution(contribution_id: int) -> Contribution:
-    contribution = db.session.get(Contribution, contribution_id)
+    # Its journal transaction and any reversal in the same query: every answer shows them.
+    contribution = db.session.get(Contribution, contribution_id, options=[
+        joinedload(Contribution.txn).joinedload(JournalTransaction.reversal)])
     if contribution is None:
         raise NotFound(_l("Unknown contribution %(id)s.", id=contribution_id))
     return contribution
@@ -66,19 +62,6 @@ def may_fund(contribution: Contribution, household) -> bool:
     return contribution.campaign_id == household.campaign_id and earmark_allows(contribution, household=household)
 
 
-def next_receipt_number(fund, year: int) -> str:
-    """{FUND}-{YYYY}-{NNNNNN}: sequential per fund and year, no gaps (under the ledger lock)."""
-    number = db.session.scalar(
-        update(ReceiptCounter).where(ReceiptCounter.fund_id == fund.id, ReceiptCounter.year == year)
-        .values(last_number=ReceiptCounter.last_number + 1).returning(ReceiptCounter.last_number)
-        .execution_options(synchronize_session=False))  # see journal.service._advance_sequence
-    if number is None:  # the fund's first receipt of the year
-        number = 1
-        db.session.add(ReceiptCounter(fund_id=fund.id, year=year, last_number=number))
-        db.session.flush()
-    return f"{fund.code}-{year:04d}-{number:06d}"
-
-
 def check_earmark_target(data: dict) -> None:
     """An earmark names an existing area or household, not both."""
     from ..households.service import get_household
@@ -95,18 +78,34 @@ def check_earmark_target(data: dict) -> None:
 
 @transactional
 def record_contribution(user: User, data: dict) -> Contribution:
-    """Record what was received, post it to the journal and number its receipt."""
-    from ..donors.service import donor_identity, get_donor
+    """Record what was received, post it to the journal, number and sign its receipt."""
+    lock_ledger()
+    campaign, fund = check_scope(user, data["campaign_id"], data["fund_id"])
+    [contribution_id] = record_checked(user, [check_contribution(campaign, fund, data)])
+    return get_contribution(contribution_id)
+
+
+def check_scope(user: User, campaign_id: int, fund_id: int):
+    """(campaign, fund): both exist, and the user records in the fund's area."""
     from ..funds.service import get_fund
-    from ..pledges.service import check_pledge_fulfilment
 
     require(user, "record")
-    lock_ledger()
-    data = dict(data)  # the pledge's earmark may be filled in below
-    campaign = get_campaign(data["campaign_id"])
-    fund = get_fund(data["fund_id"])
+    campaign = get_campaign(campaign_id)
+    fund = get_fund(fund_id)
     require_area(user, fund.area_code)
-    donor = get_donor(data["donor_id"]) if data.get("donor_id") else None
+    return campaign, fund
+
+
+def check_contribution(campaign, fund, data: dict, *, donor=None) -> NewContribution:
+    """Every rule a contribution to this campaign and fund (check_scope) must meet before
+    it is recorded; the checked contribution. `donor`: the donor object when the caller
+    has it already (an import's new donors)."""
+    from ..donors.service import get_donor
+    from ..pledges.service import check_pledge_fulfilment
+
+    data = dict(data)  # the pledge's earmark may be filled in below
+    if donor is None and data.get("donor_id"):
+        donor = get_donor(data["donor_id"])
     kind, method = data["kind"], data["method"]
     if method not in METHODS_BY_KIND[kind]:
         raise InvalidInput(_l("This method does not fit the kind of contribution."),
@@ -127,32 +126,15 @@ def record_contribution(user: User, data: dict) -> Contribution:
             if data.get(field) is None:
                 data[field] = pledged
     check_earmark_target(data)
-
-    contribution = Contribution(
-        campaign_id=campaign.id, fund_id=fund.id, donor_id=donor.id if donor else None,
-        pledge_id=pledge.id if pledge else None, kind=kind, method=method,
+    contribution = NewContribution(
+        campaign=campaign, fund=fund, donor=donor, pledge=pledge, kind=kind, method=method,
         commodity=resource.commodity, units=resource.units, unit_price_vnd=resource.unit_price_vnd,
-        value_vnd=resource.value_vnd, received_on=received_on,
-        bank_reference=data.get("bank_reference"), memo=data.get("memo"),
-        earmark_area_code=data.get("earmark_area_code"),
-        earmark_household_id=data.get("earmark_household_id"),
-        receipt_number=next_receipt_number(fund, received_on.year), txn_id=None, created_by_id=user.id)
-    db.session.add(contribution)
-    db.session.flush()
+        value_vnd=resource.value_vnd, received_on=received_on, bank_reference=data.get("bank_reference"),
+        memo=data.get("memo"), earmark_area_code=data.get("earmark_area_code"),
+        earmark_household_id=data.get("earmark_household_id"))
     if not earmark_allows(contribution, fund=fund):
         raise InvalidInput(_l("The earmark lies outside this fund's area."),
                            errors={"fund_id": [_l("Choose a fund of the earmarked area.")]})
-    txn = record_transaction(
-        "contribution", user.id,
-        [Leg(fund.account, resource.commodity, resource.units, contribution.id, fund.id),
-         Leg(f"donations:{campaign.code}", resource.commodity, -resource.units, contribution.id)],
-        public_contribution(contribution, donor.display_name if donor else None, donor.kind if donor else None),
-        contribution_refs={contribution.id: contribution.receipt_number},
-        private={"donor": donor_identity(donor)} if donor else None)
-    contribution.txn = txn
-    db.session.flush()
-    issue_receipt(contribution, user)
-    add_to_statement(contribution)
     return contribution
 
 

@@ -33,7 +33,12 @@ class Donor(db.Model):
 
     @property
     def display_name(self) -> str:
-        return self.name if self.public_display == "named" else ANONYMOUS_NAME
+        return self.display_name_of(self.name, self.public_display)
+
+    @staticmethod
+    def display_name_of(name: str, public_display: str) -> str:
+        """The name the public sees: the donor's, or "anonymous" by the donor's choice."""
+        return name if public_display == "named" else ANONYMOUS_NAME
 
 
 ANONYMOUS_NAME = "Nhà hảo tâm ẩn danh"

@@ -246,7 +246,7 @@ FUND_BALANCES = Dataset(
 
 
 # --- the receipts register ----------------------------------------------------------------
-# Numbers run {FUND}-{YYYY}-{NNNNNN} per fund and year (contributions.service.next_receipt_number).
+# Numbers run {FUND}-{YYYY}-{NNNNNN} per fund and year (contributions.recording.number_receipts).
 # The previous number of each one's series comes from a window over the whole register,
 # so a filtered export still shows whether each number follows the one before it.
 

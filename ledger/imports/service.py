@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..auth.models import User
 from ..auth.service import require, require_area
@@ -44,6 +44,7 @@ from .statements import (
 )
 
 BUSINESS_WORDS = ("cong ty", "cty", "tnhh", "tap doan", "ngan hang", "doanh nghiep", "hop tac xa")
+CHUNK = 200  # lines recorded together (and progress reported): few statements per line, memory flat
 UNION_WORDS = ("cong doan", "hoi ", "doan thanh nien", "hoi lien hiep")
 
 
@@ -154,28 +155,46 @@ def _donor_kind(name: str) -> tuple[str, str | None]:
 class _Donors:
     """Who sent a credit: known by the payer's account (a donor an earlier imported line of
     that account went to), else by name (the oldest donor with that name, diacritics and
-    case aside), else a donor to create (one per name, however many lines it sends)."""
+    case aside), else a donor to create (one per name, however many lines it sends).
+    Looked up for the whole statement at once (preload), a few hundred names a query."""
 
     def __init__(self):
         self.by_account: dict[str, Donor | None] = {}
         self.by_name: dict[str, Donor | None] = {}
 
+    def preload(self, accounts: set[str], folded_names: set[str]) -> None:
+        chunk = 500  # under every database's limit on bound parameters
+        accounts, folded_names = sorted(accounts - set(self.by_account)), sorted(folded_names - set(self.by_name))
+        self.by_account.update(dict.fromkeys(accounts))
+        self.by_name.update(dict.fromkeys(folded_names))
+        for start in range(0, len(accounts), chunk):
+            rows = db.session.execute(
+                select(BankLine.payer_account, Donor).join(Contribution, BankLine.contribution_id == Contribution.id)
+                .join(Donor, Donor.id == Contribution.donor_id)
+                .where(BankLine.payer_account.in_(accounts[start:start + chunk])).order_by(BankLine.id))
+            self.by_account.update((a, d) for a, d in rows)  # the latest line of each account wins
+        for start in range(0, len(folded_names), chunk):
+            rows = db.session.execute(select(Donor.name_folded, Donor).where(
+                Donor.name_folded.in_(folded_names[start:start + chunk])).order_by(Donor.id.desc()))
+            self.by_name.update((n, d) for n, d in rows)  # the oldest donor of each name wins
+
     def by_payer_account(self, account: str | None) -> Donor | None:
         if not account:
             return None
         if account not in self.by_account:
-            self.by_account[account] = db.session.scalar(
-                select(Donor).join(Contribution, Contribution.donor_id == Donor.id)
-                .join(BankLine, BankLine.contribution_id == Contribution.id)
-                .where(BankLine.payer_account == account).order_by(BankLine.id.desc()).limit(1))
+            self.preload({account}, set())
         return self.by_account[account]
 
     def by_folded_name(self, name: str) -> Donor | None:
         key = fold(name)
         if key not in self.by_name:
-            self.by_name[key] = db.session.scalar(
-                select(Donor).where(Donor.name_folded == key).order_by(Donor.id).limit(1))
+            self.preload(set(), {key})
         return self.by_name[key]
+
+
+def _sender_name(line: StatementLine, bank: str) -> str | None:
+    """The sender's name: the bank's column for it, else what the memo shows."""
+    return clean_text(line.payer_name or sender_name_from_memo(line.memo, bank) or "") or None
 
 
 def _pledge_for(code: str | None, fund: Fund) -> tuple[Pledge | None, str | None]:
@@ -202,7 +221,10 @@ def plan_import(user: User, fund_id: int, data: bytes, file_name: str, *, bank: 
     statement = read_statement(data, file_name, bank, mapping)
     identities = [line_identity(statement.bank, statement.account_number, line) for line in statement.lines]
     earlier = _earlier_lines(identities)
+    names = {id(line): _sender_name(line, statement.bank) for line in statement.lines if line.amount_vnd > 0}
     donors = _Donors()
+    donors.preload({line.payer_account for line in statement.lines if line.payer_account and line.amount_vnd > 0},
+                   {fold(name) for name in names.values() if name})
     planned: list[PlannedLine] = []
     seen: set[str] = set()
     for line, identity in zip(statement.lines, identities, strict=True):
@@ -214,18 +236,17 @@ def plan_import(user: User, fund_id: int, data: bytes, file_name: str, *, bank: 
         if line.amount_vnd < 0:
             planned.append(PlannedLine(line, identity, "debit"))
             continue
-        planned.append(_plan_credit(line, identity, fund, donors, statement.bank))
+        planned.append(_plan_credit(line, identity, fund, donors, names[id(line)]))
     plan = ImportPlan(statement, file_name, file_sha256(data), fund, campaign, planned)
     _count(plan)
     return plan
 
 
-def _plan_credit(line: StatementLine, identity: str, fund: Fund, donors: _Donors, bank: str) -> PlannedLine:
+def _plan_credit(line: StatementLine, identity: str, fund: Fund, donors: _Donors, name: str | None) -> PlannedLine:
     pledge, note = _pledge_for(find_pledge_code(line.memo), fund)
     if pledge is not None:
         return PlannedLine(line, identity, "pledge", pledge=pledge, donor=pledge.donor)
     donor = donors.by_payer_account(line.payer_account)
-    name = clean_text(line.payer_name or sender_name_from_memo(line.memo, bank) or "") or None
     if donor is None and name:
         donor = donors.by_folded_name(name)
     if donor is not None:
@@ -277,9 +298,9 @@ def commit_import(user: User, fund_id: int, data: bytes, file_name: str, *, bank
 
 
 def _record(user: User, plan: ImportPlan, progress) -> ImportBatch:
-    from ..contributions.service import record_contribution
-    from ..donors.service import create_donor
-
+    """The batch, and its lines in chunks: the senders new to the ledger created, each
+    credit checked by the rules of any contribution (contributions.service) and written
+    with the others of its chunk (contributions.recording), then the chunk's bank lines."""
     statement = plan.statement
     batch = ImportBatch(
         fund_id=plan.fund.id, campaign_id=plan.campaign.id, bank=statement.bank,
@@ -291,56 +312,55 @@ def _record(user: User, plan: ImportPlan, progress) -> ImportBatch:
         debits_vnd=plan.totals["debits_vnd"], duplicates=plan.counts["duplicate"], created_by_id=user.id)
     db.session.add(batch)
     db.session.flush()
-    batch_id = batch.id
-    held_before = set(db.session.identity_map.values())  # the caller's objects, the batch among them
-    created: dict[str, int] = {}  # folded name -> the donor created for it
+    created: dict[str, Donor] = {}  # folded name -> the donor created for it (one per name)
     lines = plan.lines
-    for done, p in enumerate(lines, 1):
-        line = p.line
-        contribution = None
-        if p.outcome not in ("debit", "duplicate"):
-            if p.outcome == "new_donor":
-                key = fold(p.donor_name)
-                if key not in created:
-                    created[key] = create_donor(user, {"kind": p.donor_kind, "name": p.donor_name,
-                                                       "public_display": "named"}).id
-                donor_id = created[key]
-            else:
-                donor_id = p.donor.id if p.donor else None
-            received_on = line.posted_at.date()
-            try:
-                contribution = record_contribution(user, {
-                    "campaign_id": plan.campaign.id, "fund_id": plan.fund.id,
-                    "donor_id": donor_id, "pledge_id": p.pledge.id if p.pledge else None,
-                    "kind": "cash", "method": "bank_transfer", "amount_vnd": line.amount_vnd,
-                    "received_on": received_on, "bank_reference": line.reference, "memo": line.memo})
-            except InvalidInput as err:
-                # One line the ledger refuses refuses the whole statement: say which.
-                raise InvalidInput(_l("Row %(row)s cannot be recorded: %(why)s Nothing was recorded.",
-                                      row=line.row, why=err.detail),
-                                   errors={f"row {line.row}": [str(err.detail)]}) from err
-        db.session.add(BankLine(
-            batch_id=batch_id, identity=p.identity, row=line.row, posted_at=line.posted_at,
-            reference=line.reference, amount_vnd=line.amount_vnd, memo=line.memo, payer_name=line.payer_name,
-            payer_account=line.payer_account, balance_vnd=line.balance_vnd,
-            outcome=p.outcome, pledge_id=p.pledge.id if p.pledge else None,
-            contribution_id=contribution.id if contribution else None))
-        if done % 500 == 0:
-            _let_go(held_before)
-        if progress is not None and (done % 200 == 0 or done == len(lines)):
-            progress(done, len(lines))
-    _let_go(held_before)
+    for start in range(0, len(lines), CHUNK):
+        chunk = lines[start:start + CHUNK]
+        _record_chunk(user, plan, batch.id, chunk, created)
+        if progress is not None:
+            progress(start + len(chunk), len(lines))
     return batch
 
 
-def _let_go(keep: set) -> None:
-    """Write what the lines made so far and drop it from the session: a statement of
-    200,000 lines would otherwise hold every contribution, receipt and journal entry it
-    made in memory (and make each flush look through them). The caller's objects stay."""
-    db.session.flush()
-    for obj in list(db.session.identity_map.values()):
-        if obj not in keep:
-            db.session.expunge(obj)
+def _record_chunk(user: User, plan: ImportPlan, batch_id: int, chunk: list[PlannedLine],
+                  created: dict[str, Donor]) -> None:
+    from ..contributions.recording import record_checked
+    from ..contributions.service import check_contribution
+    from ..donors.service import create_donors
+
+    to_create = {}
+    for p in chunk:
+        if p.outcome == "new_donor" and fold(p.donor_name) not in created:
+            to_create.setdefault(fold(p.donor_name), {"kind": p.donor_kind, "name": p.donor_name,
+                                                      "public_display": "named"})
+    created.update(zip(to_create, create_donors(user, list(to_create.values())), strict=True))
+
+    credits, checked = [], []
+    for p in chunk:
+        if p.outcome in ("debit", "duplicate"):
+            continue
+        line = p.line
+        donor = created[fold(p.donor_name)] if p.outcome == "new_donor" else p.donor
+        try:
+            checked.append(check_contribution(plan.campaign, plan.fund, {
+                "donor_id": donor.id if donor else None,
+                "pledge_id": p.pledge.id if p.pledge else None, "kind": "cash", "method": "bank_transfer",
+                "amount_vnd": line.amount_vnd, "received_on": line.posted_at.date(),
+                "bank_reference": line.reference, "memo": line.memo}, donor=donor))
+        except InvalidInput as err:
+            # One line the ledger refuses refuses the whole statement: say which.
+            raise InvalidInput(_l("Row %(row)s cannot be recorded: %(why)s Nothing was recorded.",
+                                  row=line.row, why=err.detail),
+                               errors={f"row {line.row}": [str(err.detail)]}) from err
+        credits.append(p)
+    contribution_of = dict(zip(map(id, credits), record_checked(user, checked), strict=True))
+    db.session.execute(insert(BankLine.__table__), [
+        {"batch_id": batch_id, "identity": p.identity, "row": p.line.row, "posted_at": p.line.posted_at,
+         "reference": p.line.reference, "amount_vnd": p.line.amount_vnd, "memo": p.line.memo,
+         "payer_name": p.line.payer_name, "payer_account": p.line.payer_account,
+         "balance_vnd": p.line.balance_vnd, "outcome": p.outcome, "pledge_id": p.pledge.id if p.pledge else None,
+         "contribution_id": contribution_of.get(id(p))}
+        for p in chunk])
 
 
 # --- looking, voiding ------------------------------------------------------------------------

@@ -71,27 +71,29 @@ def hold_ledger() -> None:
         db.session.execute(select(LedgerSequence.id).where(LedgerSequence.id == 1).with_for_update())
 
 
-def _advance_sequence() -> int:
+def _advance_sequence(by: int = 1) -> int:
+    """Reserve the next `by` seqs; returns the last of them."""
     # synchronize_session=False: no object of the session mirrors this row, and checking
     # every object held (thousands, in a statement import) made each record slower.
     seq = db.session.scalar(update(LedgerSequence).where(LedgerSequence.id == 1)
-                            .values(last_seq=LedgerSequence.last_seq + 1).returning(LedgerSequence.last_seq)
+                            .values(last_seq=LedgerSequence.last_seq + by).returning(LedgerSequence.last_seq)
                             .execution_options(synchronize_session=False))
     if seq is None:  # the migration inserts the row; a database emptied by hand lacks it
-        seq = 0
+        seq = by - 1
         db.session.add(LedgerSequence(id=1, last_seq=seq))
         db.session.flush()
     return seq
 
 
-def _next_seq() -> int:
-    """The seq of the transaction being recorded: the reserved one, then the following."""
+def reserve_seqs(count: int) -> range:
+    """The seqs of the next `count` transactions, in order and without gaps: the one
+    lock_ledger() reserved (if not used yet) and the following, in one statement."""
     lock_ledger()
     reserved = db.session.info[LEDGER_LOCK]
-    if reserved["used"]:
-        reserved["seq"] = _advance_sequence()
-    reserved["used"] = True
-    return reserved["seq"]
+    extra = count if reserved["used"] else count - 1
+    last = _advance_sequence(extra) if extra else reserved["seq"]
+    reserved["seq"], reserved["used"] = last, True
+    return range(last - count + 1, last + 1)
 
 
 def canonical_json(body: Any) -> str:
@@ -154,31 +156,45 @@ def leaf_body(*, seq: int, kind: str, recorded_at, postings: Iterable[tuple[str,
     return body
 
 
-def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dict[str, Any], *,
-                       contribution_refs: dict[int, str], reverses: JournalTransaction | None = None,
-                       reason: str | None = None, private: dict[str, dict] | None = None) -> JournalTransaction:
-    """Record one balanced transaction. The caller holds the ledger lock (lock_ledger).
-    `private` ({"donor": {...}}) enters the leaf only as salted commitments."""
+def check_balanced(legs: Iterable[Leg]) -> list[Leg]:
+    """The legs that move something; each commodity balances (invariant 1)."""
     legs = [leg for leg in legs if leg.units != 0]
     totals: dict[str, int] = defaultdict(int)
     for leg in legs:
         totals[leg.commodity] += leg.units
     if not legs or any(totals.values()):
         raise AssertionError(f"unbalanced journal transaction: {dict(totals)}")  # a bug, not input
+    return legs
 
-    seq = _next_seq()
-    recorded_at = utcnow()
+
+def sealed_leaf(*, seq: int, kind: str, recorded_at, postings: list[tuple[str, str, int, str]],
+                public: dict[str, Any], reverses_seq: int | None = None, reason: str | None = None,
+                private: dict[str, dict] | None = None) -> tuple[str, str, str | None]:
+    """A transaction's public JSON, its SHA-256, and the salt of its commitments to the
+    private data (None without any): what every way of recording a transaction stores."""
     salt = secrets.token_hex(16) if private else None
-    body = leaf_body(seq=seq, kind=kind, recorded_at=recorded_at,
-                     postings=[(leg.account, leg.commodity, leg.units, contribution_refs[leg.contribution_id])
-                               for leg in legs],
-                     subject=public, reverses_seq=reverses.seq if reverses is not None else None,
-                     reason=reason,
+    body = leaf_body(seq=seq, kind=kind, recorded_at=recorded_at, postings=postings, subject=public,
+                     reverses_seq=reverses_seq, reason=reason,
                      commitments={name: commitment(salt, data) for name, data in (private or {}).items()})
     public_json = canonical_json(body)
+    return public_json, hashlib.sha256(public_json.encode()).hexdigest(), salt
+
+
+def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dict[str, Any], *,
+                       contribution_refs: dict[int, str], reverses: JournalTransaction | None = None,
+                       reason: str | None = None, private: dict[str, dict] | None = None) -> JournalTransaction:
+    """Record one balanced transaction. The caller holds the ledger lock (lock_ledger).
+    `private` ({"donor": {...}}) enters the leaf only as salted commitments."""
+    legs = check_balanced(legs)
+    seq = reserve_seqs(1)[0]
+    recorded_at = utcnow()
+    public_json, sha256, salt = sealed_leaf(
+        seq=seq, kind=kind, recorded_at=recorded_at,
+        postings=[(leg.account, leg.commodity, leg.units, contribution_refs[leg.contribution_id]) for leg in legs],
+        public=public, reverses_seq=reverses.seq if reverses is not None else None, reason=reason, private=private)
     txn = JournalTransaction(
         seq=seq, kind=kind, recorded_at=recorded_at, recorded_by_id=user_id, reverses=reverses, reason=reason,
-        public_json=public_json, sha256=hashlib.sha256(public_json.encode()).hexdigest(),
+        public_json=public_json, sha256=sha256,
         reversal=None,  # known: a new transaction is not reversed (saves asking the database)
         postings=[Posting(account=leg.account, commodity=leg.commodity, units=leg.units,
                           contribution_id=leg.contribution_id) for leg in legs])

@@ -49,28 +49,38 @@ def _earmark(contribution) -> dict | None:
     return None
 
 
-def issue_receipt(contribution, user: User) -> Receipt:
-    """Sign and store the receipt of a just-recorded contribution (in the caller's transaction)."""
+def receipt_message(contribution, *, donor_name: str | None, leaf_index: int, issued_by: str, issued_at: str,
+                    key_id: str) -> bytes:
+    """The canonical payload of a contribution's receipt, the bytes that are signed: its
+    public fields only (no ID number, phone, address or memo). `contribution` is a
+    Contribution or a contributions.recording.NewContribution (the same attribute names)."""
     from ..journal.resources import describe
 
-    key = current_key()
     fund, campaign, donor = contribution.fund, contribution.campaign, contribution.donor
-    payload = build_payload(
+    return canonical_bytes(build_payload(
         number=contribution.receipt_number,
         fund={"code": fund.code, "name": fund.name, "committee": committee_of(db.session.get(Area, fund.area_code))},
         campaign={"code": campaign.code, "name": campaign.name},
         received_on=contribution.received_on.isoformat(),
-        donor=donor.display_name if donor else None,
+        donor=donor_name if donor else None,
         donor_kind=donor.kind if donor else None,
         method=contribution.method,
         resource={**describe(contribution.kind, contribution.commodity, contribution.units,
                              contribution.value_vnd, contribution.unit_price_vnd), "value_vnd": contribution.value_vnd},
         earmark=_earmark(contribution),
-        issued_by=user.display_name,
-        issued_at=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-        key_id=key.key_id,
-        leaf_index=contribution.txn.seq)
-    message = canonical_bytes(payload)
+        issued_by=issued_by,
+        issued_at=issued_at,
+        key_id=key_id,
+        leaf_index=leaf_index))
+
+
+def issue_receipt(contribution, user: User) -> Receipt:
+    """Sign and store the receipt of a recorded contribution that has none (in the caller's
+    transaction). New contributions get theirs from contributions.recording."""
+    key = current_key()
+    message = receipt_message(contribution, donor_name=contribution.donor.display_name if contribution.donor else None,
+                              leaf_index=contribution.txn.seq, issued_by=user.display_name,
+                              issued_at=utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), key_id=key.key_id)
     receipt = Receipt(contribution_id=contribution.id, number=contribution.receipt_number, key_id=key.key_id,
                       payload_json=message.decode("utf-8"), signature=key.sign(message))
     db.session.add(receipt)

@@ -1,7 +1,7 @@
 """The public statement: its rows kept in step with the ledger, and searching them.
 
 The rules of what the public sees of a contribution live here once: the contributions,
-donors and approvals services call add_to_statement, mark_voided_in_statement and
+donors and approvals services write statement_row, call mark_voided_in_statement and
 restate_donor inside their own transactions, so the statement never lags the ledger.
 
 A text search finds the words typed, in that order, without diacritics, a last word of
@@ -111,38 +111,39 @@ def reference_digits_reversed(reference: str | None) -> str | None:
     return digits[::-1][:MAX_REFERENCE] or None
 
 
-def _display_name(contribution) -> str:
+def statement_names(donor_ids) -> dict[int, str]:
+    """{donor id: display name}, read under a share lock: a rename committing meanwhile
+    (which rewrites that donor's rows) is waited for, so new rows get the name it left."""
+    from ..donors.models import Donor
+
+    ids, names = sorted(set(donor_ids) - {None}), {}
+    for start in range(0, len(ids), 500):  # under every database's limit on bound parameters
+        rows = db.session.execute(select(Donor.__table__.c.id, Donor.__table__.c.name, Donor.__table__.c.public_display)
+                                  .where(Donor.__table__.c.id.in_(ids[start:start + 500]))
+                                  .with_for_update(read=True))
+        names.update({i: Donor.display_name_of(name, display) for i, name, display in rows})
+    return names
+
+
+def statement_row(contribution, donor_name: str | None) -> dict:
+    """The statement row of a contribution being recorded (a Contribution or a
+    contributions.recording.NewContribution, with its id): what the public sees of it."""
     from ..donors.models import ANONYMOUS_NAME
 
-    if contribution.donor_id is None:
-        return ANONYMOUS_NAME
-    # Read the donor again under a share lock: a rename committing meanwhile (which
-    # rewrites this donor's rows) is waited for, so this row gets the name it left.
-    donor = contribution.donor
-    db.session.refresh(donor, with_for_update={"read": True})
-    return donor.display_name
-
-
-def add_to_statement(contribution) -> StatementEntry:
-    """The statement row of a just-recorded contribution (in the caller's transaction)."""
+    donor_name = donor_name if contribution.donor_id is not None else ANONYMOUS_NAME
     described = describe(contribution.kind, contribution.commodity, contribution.units)
-    donor_name = _display_name(contribution)
     memo = privacy.mask_memo(contribution.memo)
-    entry = StatementEntry(
-        sort_key=sort_key_of(contribution.received_on, contribution.id),
-        contribution_id=contribution.id, receipt_number=contribution.receipt_number,
-        received_on=contribution.received_on, campaign_id=contribution.campaign_id,
-        fund_id=contribution.fund_id, fund_name=contribution.fund.name, kind=contribution.kind,
-        method=contribution.method, item=described.get("item"),
-        unit=described.get("unit"), quantity=described.get("quantity") or described.get("person_days"),
-        value_vnd=contribution.value_vnd, donor_id=contribution.donor_id, donor_name=donor_name, memo=memo,
-        reference_masked=privacy.masked_reference(contribution.bank_reference),
-        reference_reversed=reference_digits_reversed(contribution.bank_reference),
-        search_text=search_text_of(donor_name, memo), voided=False)
-    entry.search_pairs = search_pairs_of(entry.search_text)
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+    search_text = search_text_of(donor_name, memo)
+    return {"sort_key": sort_key_of(contribution.received_on, contribution.id),
+            "contribution_id": contribution.id, "receipt_number": contribution.receipt_number,
+            "received_on": contribution.received_on, "campaign_id": contribution.campaign_id,
+            "fund_id": contribution.fund_id, "fund_name": contribution.fund.name, "kind": contribution.kind,
+            "method": contribution.method, "item": described.get("item"), "unit": described.get("unit"),
+            "quantity": described.get("quantity") or described.get("person_days"),
+            "value_vnd": contribution.value_vnd, "donor_id": contribution.donor_id, "donor_name": donor_name,
+            "memo": memo, "reference_masked": privacy.masked_reference(contribution.bank_reference),
+            "reference_reversed": reference_digits_reversed(contribution.bank_reference),
+            "search_text": search_text, "search_pairs": search_pairs_of(search_text), "voided": False}
 
 
 def mark_voided_in_statement(contribution) -> None:
