@@ -81,6 +81,66 @@ def transactional(fn: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+COPY_FROM = 50  # rows: below this an INSERT is as quick as PostgreSQL's COPY
+
+
+def insert_rows(table, rows: list[dict], *, returning_ids: bool = False) -> list[int]:
+    """Insert many rows into `table` (a Table) in the session's transaction; with
+    `returning_ids`, their new ids in the rows' order. On PostgreSQL many rows go by COPY,
+    several times faster than INSERTs (the ids taken from the table's sequence first);
+    elsewhere, and for a few rows, one INSERT for all of them. Rows may name different
+    columns: each gets every column any row names (its default, or NULL, where it names
+    none), since one statement, like one COPY, names its columns once."""
+    from sqlalchemy import func, insert, select
+
+    if not rows:
+        return []
+    rows = _same_columns(table, rows)
+    session = db.session
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        statement = insert(table)
+        if returning_ids:
+            return list(session.execute(statement.returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+        session.execute(statement, rows)
+        return []
+    ids: list[int] = []
+    if returning_ids:
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        ids = list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
+        rows = [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)]
+    columns = list(rows[0])
+    # Each value as an INSERT would bind it (a moment as UTCDateTime stores it).
+    processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
+    cursor = connection.connection.driver_connection.cursor()
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] if process is None else process(row[name]) for name, process in processors])
+    return ids
+
+
+def _same_columns(table, rows: list[dict]) -> list[dict]:
+    """Every row with the same columns: those any row names, plus those with a Python-side
+    default (a created_at), which COPY knows nothing of; a value not given is the
+    column's default, else NULL."""
+    named = dict.fromkeys(name for row in rows for name in row)
+    named.update(dict.fromkeys(c.name for c in table.columns if c.default is not None and not c.primary_key))
+    filled = []
+    for row in rows:
+        if len(row) == len(named):
+            filled.append(row)
+            continue
+        full = dict(row)
+        for name in named:
+            if name not in full:
+                default = table.c[name].default
+                full[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
+        filled.append(full)
+    return filled
+
+
 def recreate_postgres_database(url: str, admin_url: str) -> None:
     """For tests and benchmarks: create the database of `url` if missing (connecting to
     `admin_url`), and empty its public schema. Raises OperationalError when unreachable."""

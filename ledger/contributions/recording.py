@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import insert, update
 
 from ..auth.models import User
+from ..database import insert_rows
 from ..extensions import db
 from ..journal.models import Holding, JournalTransaction, LeafSalt, Posting
 from ..journal.service import reserve_seqs, sealed_leaf
@@ -124,16 +125,16 @@ def _write(user: User, chunk: list[NewContribution]) -> list[int]:
                      "reverses_id": None, "reason": None, "public_json": public_json, "sha256": sha256})
         salts.append(salt)
         legs.append((fund_leg, gift_leg))
-    txn_ids = _insert_returning_ids(JournalTransaction, txns)
+    txn_ids = insert_rows(JournalTransaction.__table__, txns, returning_ids=True)
 
-    ids = _insert_returning_ids(Contribution, [
+    ids = insert_rows(Contribution.__table__, [
         {"campaign_id": c.campaign.id, "fund_id": c.fund.id, "donor_id": c.donor_id, "pledge_id": c.pledge_id,
          "kind": c.kind, "method": c.method, "commodity": c.commodity, "units": c.units,
          "unit_price_vnd": c.unit_price_vnd, "value_vnd": c.value_vnd, "received_on": c.received_on,
          "bank_reference": c.bank_reference, "memo": c.memo, "earmark_area_code": c.earmark_area_code,
          "earmark_household_id": c.earmark_household_id, "receipt_number": c.receipt_number, "txn_id": txn_id,
          "created_by_id": user.id, "created_at": recorded_at}
-        for c, txn_id in zip(chunk, txn_ids, strict=True)])
+        for c, txn_id in zip(chunk, txn_ids, strict=True)], returning_ids=True)
 
     postings, holdings, receipts, entries = [], [], [], []
     for c, contribution_id, txn_id, seq, (fund_leg, gift_leg) in zip(chunk, ids, txn_ids, seqs, legs, strict=True):
@@ -150,19 +151,10 @@ def _write(user: User, chunk: list[NewContribution]) -> list[int]:
                          "payload_json": message.decode("utf-8"), "signature": key.sign(message),
                          "issued_at": recorded_at})
         entries.append(statement_row(c, name))
-    session = db.session
-    salted = [{"txn_id": txn_id, "salt": salt} for txn_id, salt in zip(txn_ids, salts, strict=True) if salt]
-    if salted:
-        session.execute(insert(LeafSalt.__table__), salted)
-    session.execute(insert(Posting.__table__), postings)
-    session.execute(insert(Holding.__table__), holdings)
-    session.execute(insert(Receipt.__table__), receipts)
-    session.execute(insert(StatementEntry.__table__), entries)
+    insert_rows(LeafSalt.__table__, [{"txn_id": txn_id, "salt": salt}
+                                     for txn_id, salt in zip(txn_ids, salts, strict=True) if salt])
+    insert_rows(Posting.__table__, postings)
+    insert_rows(Holding.__table__, holdings)
+    insert_rows(Receipt.__table__, receipts)
+    insert_rows(StatementEntry.__table__, entries)
     return ids
-
-
-def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
-    """Insert the rows (several per statement) and return their new ids, in the rows' order."""
-    table = model.__table__
-    result = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    return list(result.scalars())

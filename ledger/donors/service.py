@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..areas.service import get_area
 from ..auth.models import User
 from ..auth.service import require
-from ..database import transactional
+from ..database import insert_rows, transactional
 from ..extensions import db
 from ..problems import InvalidInput, NotFound
 from ..text import fold
@@ -62,8 +62,7 @@ def create_donors(user: User, data: list[dict]) -> list[Donor]:
         rows.append({**values, "name_folded": fold(values["name"]), "created_by_id": user.id})
     if not rows:
         return []
-    table = Donor.__table__
-    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
+    ids = insert_rows(Donor.__table__, rows, returning_ids=True)
     return [Donor(id=donor_id, **row) for donor_id, row in zip(ids, rows, strict=True)]
 
 

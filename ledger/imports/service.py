@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..campaigns.models import Campaign
 from ..contributions.models import Contribution
-from ..database import write_transaction
+from ..database import insert_rows, write_transaction
 from ..donors.models import Donor
 from ..extensions import db
 from ..funds.models import Fund
@@ -98,6 +98,20 @@ def read_statement(data: bytes, file_name: str, bank: str | None = None,
             errors.setdefault(key, []).append(where + problem.message_vi)
         raise InvalidInput(_l("The statement cannot be read: %(count)s problem(s), listed by row. Nothing was "
                               "recorded.", count=len(err.problems)), errors=errors) from err
+
+
+def column_mapping(values: dict | None) -> ColumnMapping | None:
+    """A user's column mapping (bank=custom) from its fields, or InvalidInput saying what
+    is missing or unknown (keyed "mapping"); None when no field is given."""
+    values = {k: v for k, v in (values or {}).items() if v not in (None, "")}
+    if not values:
+        return None
+    try:
+        return ColumnMapping.from_dict(values)
+    except StatementError as err:
+        raise InvalidInput(_l("The column mapping is not complete."),
+                           errors={"mapping": [(f"{p.column}: " if p.column else "") + p.message_vi
+                                               for p in err.problems]}) from err
 
 
 def import_scope(user: User, fund_id: int, campaign_id: int | None) -> tuple[Fund, Campaign]:
@@ -354,7 +368,7 @@ def _record_chunk(user: User, plan: ImportPlan, batch_id: int, chunk: list[Plann
                                errors={f"row {line.row}": [str(err.detail)]}) from err
         credits.append(p)
     contribution_of = dict(zip(map(id, credits), record_checked(user, checked), strict=True))
-    db.session.execute(insert(BankLine.__table__), [
+    insert_rows(BankLine.__table__, [
         {"batch_id": batch_id, "identity": p.identity, "row": p.line.row, "posted_at": p.line.posted_at,
          "reference": p.line.reference, "amount_vnd": p.line.amount_vnd, "memo": p.line.memo,
          "payer_name": p.line.payer_name, "payer_account": p.line.payer_account,
