@@ -8,7 +8,7 @@ from ..areas.service import get_area, is_within, within_clause
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..campaigns.service import get_campaign
-from ..database import transactional
+from ..database import insert_rows, transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.service import not_reversed
@@ -56,6 +56,40 @@ def create_household(user: User, data: dict) -> Household:
                                         note=None, recorded_by_id=user.id))
     db.session.flush()
     return household
+
+
+def create_households(user: User, campaign, households: list[dict], timelines: list[list[tuple]]) -> list[int]:
+    """Create many households of one campaign at once (in the caller's transaction), each
+    with its timeline [(status, on), ...] from "surveyed", one step at a time and never
+    going back in time: create_household's and change_status's rules, written as rows
+    (a generated national campaign has 300,000 of them). Their ids, in order."""
+    require(user, "record")
+    household_rows, checked_communes = [], set()
+    for data, timeline in zip(households, timelines, strict=True):
+        if data["commune_code"] not in checked_communes:
+            get_area(data["commune_code"])
+            require_area(user, data["commune_code"])
+            if not is_within(data["commune_code"], campaign.area_code):
+                raise InvalidInput(_l("The commune lies outside the campaign's area."),
+                                   errors={"commune_code": [campaign.area_code]})
+            checked_communes.add(data["commune_code"])
+        statuses = [status for status, _on in timeline]
+        if statuses != list(STATUSES[:len(statuses)]) or not statuses:
+            raise InvalidInput(_l("From %(current)s the next status is %(next)s.", current="-", next=STATUSES[0]),
+                               errors={"status": statuses})
+        days = [on for _status, on in timeline]
+        if days != sorted(days):
+            raise InvalidInput(_l("The date is before the previous step (%(date)s).", date=days[0].isoformat()),
+                               errors={"on": [d.isoformat() for d in days]})
+        household_rows.append({
+            **data, "campaign_id": campaign.id, "head_name_folded": fold(data["head_name"]),
+            "approved_amount_vnd": data.get("approved_amount_vnd") or campaign.norm_for(data["support_type"]),
+            "status": statuses[-1], "created_by_id": user.id})
+    ids = insert_rows(Household.__table__, household_rows, returning_ids=True)
+    insert_rows(HouseholdStatusEvent.__table__, [
+        {"household_id": household_id, "status": status, "on": on, "note": None, "recorded_by_id": user.id}
+        for household_id, timeline in zip(ids, timelines, strict=True) for status, on in timeline])
+    return ids
 
 
 @transactional
