@@ -412,7 +412,8 @@ def test_cli_as_a_process(export_dir, ledger_key, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(export_dir, copy)
     key = b64url(raw_public_bytes(ledger_key.public_key))
-    run = subprocess.run([sys.executable, "-m", "receipts", "verify-export", str(copy), "--public-key", key],
+    # "--public-key=KEY": a base64url key may begin with "-", which argparse would take for an option.
+    run = subprocess.run([sys.executable, "-m", "receipts", "verify-export", str(copy), f"--public-key={key}"],
                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "postings.xlsx (30 rows)" in run.stdout

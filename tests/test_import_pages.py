@@ -85,7 +85,8 @@ def _commit_fields(html: str) -> dict:
     form = html[html.index('action="/staff/imports/commit"'):]
     form = form[:form.index("</form>")]
     return {name: _hidden(form, name)
-            for name in ("csrf_token", "form_token", "sha256", "file_name", "fund_id", "campaign_id", "bank")}
+            for name in ("csrf_token", "form_token", "sha256", "file_name", "fund_id", "campaign_id", "bank",
+                         "mapping")}
 
 
 def _figure(html: str, ident: str) -> str:
@@ -178,6 +179,43 @@ def test_a_malformed_file_is_refused_with_its_row_and_reason(ctx, world):
     assert re.search(rf"\b{row}\b", refusal) and "20.0x0" in refusal, refusal
     assert 'action="/staff/imports/commit"' not in html
     assert _contributions() == (0, 0) and _batches() == 0
+
+
+# A bank without a preset: headers in English, one signed amount column, month first.
+OTHER_BANK = (
+    b"Techcombank - Lich su giao dich\n"
+    b"Account: 19036612345678\n"
+    b"\n"
+    b"Booking date,Ref,Remitter,Description,Amount,Balance\n"
+    b"03/01/2025 09:15,TCB001,NGUYEN VAN AN,UH P000005 ung ho,\"+1,000,000\",\"11,000,000\"\n"
+    b"03/02/2025 10:00,TCB002,,Phi SMS,-11000,\"10,989,000\"\n"
+    b"03/03/2025,TCB003,TRAN THI BINH,ung ho xoa nha tam,\"500,000\",\"11,489,000\"\n"
+)
+OTHER_BANK_COLUMNS = {"map_date": "booking date", "map_memo": "DESCRIPTION", "map_amount": "Amount",
+                      "map_reference": "Ref", "map_balance": "Balance", "map_payer_name": "Remitter",
+                      "map_date_format": "%m/%d/%Y"}
+
+
+def test_another_banks_statement_by_its_columns(ctx, world):
+    """Bank "another": the columns named on the form are read, previewed and recorded; a
+    mapping missing its memo column is refused, saying so, and records nothing."""
+    client = _client(ctx, "recorder")
+    path = Path("techcombank.csv")
+    missing = _preview(client, world, path, OTHER_BANK, bank="custom",
+                       **{k: v for k, v in OTHER_BANK_COLUMNS.items() if k != "map_memo"})
+    assert missing.status_code == 422
+    assert "phải có cột nội dung" in text_of(missing) and _contributions() == (0, 0)
+    nothing = _preview(client, world, path, OTHER_BANK, bank="custom")
+    assert nothing.status_code == 422 and _contributions() == (0, 0)
+
+    html = text_of(_preview(client, world, path, OTHER_BANK, bank="custom", **OTHER_BANK_COLUMNS))
+    assert _figure(html, "count-new") == "2" and _figure(html, "count-debit") == "1"
+    assert _figure(html, "count-pledge") == "1" and "P000005" in html
+    fields = _commit_fields(html)
+    assert fields["bank"] == "custom" and json.loads(fields["mapping"])["memo"] == "DESCRIPTION"
+    done = client.post("/staff/imports/commit", data=fields)
+    assert done.status_code == 303, text_of(done)[:2000]
+    assert _contributions() == (2, 1_500_000) and _batches() == 1
 
 
 def test_a_large_statement_is_recorded_by_a_background_job(ctx, world, monkeypatch):
@@ -276,6 +314,9 @@ def test_the_preview_on_a_phone(ctx, world, served, phone):
     phone.wait_for_url(f"{served}/staff/")
     phone.goto(f"{served}{PAGE}")
     assert fits_the_phone(phone)
+    phone.click("#column-mapping summary")  # another bank's columns: folded away until asked for
+    assert phone.locator("#map_date").is_visible() and fits_the_phone(phone)
+    phone.screenshot(path="/tmp/import_mapping_phone.png", full_page=True)
     phone.set_input_files("#file", str(VCB1))
     phone.select_option("#fund_id", str(world.fund_id))
     with phone.expect_navigation():

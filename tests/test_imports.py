@@ -201,6 +201,18 @@ def _upload(api, path: Path, **form):
                            content_type="multipart/form-data")
 
 
+def test_the_api_refuses_an_incomplete_column_mapping(world):
+    """A mapping without its memo and amount columns is the user's mistake: 422 naming what
+    is missing, never a server error; nothing is recorded."""
+    resp = _upload(world.recorder, VCB1, fund_id=world.fund_id, bank="custom",
+                   mapping=json.dumps({"date": "Ngày"}), commit=True)
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert resp.mimetype == "application/problem+json"
+    assert any("nội dung" in m or "số tiền" in m for m in body["errors"]["mapping"]), body
+    assert _contributions() == (0, 0)
+
+
 def test_the_api_dry_run_then_commit(world):
     dry = _upload(world.recorder, VTB1, fund_id=world.fund_id)
     assert dry.status_code == 200, dry.get_data(as_text=True)

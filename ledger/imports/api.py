@@ -27,7 +27,7 @@ blp = Blueprint("imports", __name__, url_prefix="/imports/bank-statements",
 
 
 def _mapping(form: dict) -> ColumnMapping | None:
-    return ColumnMapping.from_dict(json.loads(form["mapping"])) if form.get("mapping") else None
+    return service.column_mapping(json.loads(form["mapping"])) if form.get("mapping") else None
 
 
 @blp.post("")

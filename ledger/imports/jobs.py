@@ -16,7 +16,6 @@ from ..jobs.service import enqueue, job_directory
 from ..problems import LedgerError
 from . import service
 from .models import ImportBatch
-from .statements import ColumnMapping
 
 JOB_KIND = "statement_import"
 
@@ -66,7 +65,7 @@ def run_import(ctx, params: dict) -> dict:
     if service.file_sha256(data) != params["sha256"]:
         raise RuntimeError("the uploaded statement changed on disk")
     user = db.session.get(User, db.session.get(Job, ctx.job_id).requested_by_id)
-    mapping = ColumnMapping.from_dict(json.loads(params["mapping"])) if params.get("mapping") else None
+    mapping = service.column_mapping(json.loads(params["mapping"])) if params.get("mapping") else None
     try:
         plan, batch = service.commit_import(user, params["fund_id"], data, params["file_name"],
                                            bank=params.get("bank"), mapping=mapping,

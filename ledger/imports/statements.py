@@ -184,7 +184,8 @@ class ColumnMapping:
         if unknown:
             raise StatementError([Problem(None, k, f"unknown mapping field {k!r}",
                                           f"trường cấu hình cột không hợp lệ: {k}") for k in unknown])
-        return cls(**{k: v for k, v in d.items() if v is not None or k in ("date", "memo")})
+        # Date and memo are always given, if empty: a mapping without them is refused by name.
+        return cls(**{"date": None, "memo": None, **{k: v for k, v in d.items() if v is not None}})
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -11,6 +11,7 @@ line's identity): the page says so instead of failing.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, SelectField, StringField
 
 from ..auth.models import User
 from ..auth.privacy import sees_private_data
@@ -79,8 +80,33 @@ class UploadForm(RecordForm):
     fund_id = SelectField(_l("Fund the bank account belongs to"))
     campaign_id = SelectField(_l("Campaign"))
     bank = SelectField(_l("Bank"))
+    # Another bank's layout (bank = custom): the header of each column, as printed.
+    map_date = StringField(_l("Date column"))
+    map_memo = StringField(_l("Memo column"))
+    map_amount = StringField(_l("Amount column (signed: + in, - out)"))
+    map_credit = StringField(_l("Credit column (money in)"))
+    map_debit = StringField(_l("Debit column (money out)"))
+    map_reference = StringField(_l("Reference column"))
+    map_balance = StringField(_l("Balance column"))
+    map_payer_name = StringField(_l("Payer name column"))
+    map_payer_account = StringField(_l("Payer account column"))
+    map_date_format = StringField(_l("Date format"))
+    map_header_row = StringField(_l("Header row number"))
 
     ids = ("fund_id", "campaign_id")
+
+    def mapping_values(self) -> dict:
+        """The mapping as typed: {field: text}, empty fields left out; header_row a number
+        when it reads as one (else kept as typed, and refused by the mapping's rules)."""
+        values = {name[4:]: (getattr(self, name).data or "").strip() for name in MAPPING_FIELDS}
+        row = values.get("header_row")
+        if row and row.isdigit():
+            values["header_row"] = int(row)
+        return {k: v for k, v in values.items() if v != ""}
+
+
+MAPPING_FIELDS = ("map_date", "map_memo", "map_amount", "map_credit", "map_debit", "map_reference",
+                  "map_balance", "map_payer_name", "map_payer_account", "map_date_format", "map_header_row")
 
 
 class CommitForm(RecordForm):
@@ -91,10 +117,12 @@ class CommitForm(RecordForm):
     fund_id = HiddenField()
     campaign_id = HiddenField()
     bank = HiddenField()
+    mapping = HiddenField()  # bank = custom: the column mapping previewed, as JSON
 
 
 def bank_choices() -> list:
-    return options([("", _l("Recognise automatically"))] + [(name, p.label) for name, p in PRESETS.items()])
+    return options([("", _l("Recognise automatically"))] + [(name, p.label) for name, p in PRESETS.items()]
+                   + [("custom", _l("Another bank: name its columns below"))])
 
 
 def upload_form(user) -> UploadForm:
@@ -171,6 +199,7 @@ def refusal_rows(err: InvalidInput) -> list[dict]:
     for key, messages in (err.errors or {}).items():
         match = re.fullmatch(r"row (\d+)", key)
         rows.append({"row": int(match.group(1)) if match else None,
+                     "where": _l("The column mapping") if key == "mapping" else _l("The file"),
                      "messages": [str(m) for m in (messages if isinstance(messages, list | tuple) else [messages])]})
     return sorted(rows, key=lambda r: (r["row"] is not None, r["row"] or 0))
 
@@ -210,33 +239,42 @@ def upload():
         form.campaign_id.errors = [_l("Choose a campaign.")]
         ok = False
     bank = form.bank.data or None
-    if bank is not None and bank not in PRESETS:
+    if bank is not None and bank not in PRESETS and bank != "custom":
         form.bank.errors = [_l("Choose a bank from the list.")]
+        ok = False
+    mapping_values = form.mapping_values() if bank == "custom" else {}
+    if bank == "custom" and not mapping_values:
+        form.map_date.errors = [_l("Another bank: name at least its date, memo and amount columns.")]
         ok = False
     if not ok:
         return _render_upload(form, status=422)
     data, name = upload_file.read(), upload_file.filename
     try:
-        plan = service.plan_import(user, fund_id, data, name, bank=bank, campaign_id=campaign_id)
+        mapping = service.column_mapping(mapping_values)
+        plan = service.plan_import(user, fund_id, data, name, bank=bank, mapping=mapping, campaign_id=campaign_id)
     except InvalidInput as err:
-        if err.errors and any(k == "file" or k.startswith("row ") for k in err.errors):
+        if err.errors and any(k in ("file", "mapping") or k.startswith("row ") for k in err.errors):
             return _render_upload(form, refusal={"detail": str(err.detail), "rows": refusal_rows(err)}, status=422)
         return _render_upload(form, status=form_status(form.refuse(err)))
     except LedgerError as err:
         return _render_upload(form, status=form_status(form.refuse(err)))
     sha = keep_upload(data)
     commit_form = CommitForm(formdata=None, sha256=sha, file_name=name, fund_id=str(fund_id),
-                             campaign_id=str(plan.campaign.id), bank=bank or "")
+                             campaign_id=str(plan.campaign.id), bank=bank or "",
+                             mapping=json.dumps(mapping_values, ensure_ascii=False) if mapping else "")
     return _render_upload(form, plan=plan, large=jobs.is_large(data, name), commit_form=commit_form)
 
 
-def _recorded(user, fund_id, campaign_id, bank, sha, name) -> tuple[str, str]:
+def _recorded(user, fund_id, campaign_id, bank, mapping_json, sha, name) -> tuple[str, str]:
     """The commit, inside the form's one-time transaction: (where to go, what happened)."""
     data = kept_upload(sha)
     if jobs.is_large(data, name):
-        job = jobs.queue_import(user, fund_id, data, name, {"campaign_id": campaign_id, "bank": bank})
+        job = jobs.queue_import(user, fund_id, data, name,
+                                {"campaign_id": campaign_id, "bank": bank, "mapping": mapping_json})
         return url_for("import_pages.job_page", job_id=job.id), "queued"
-    plan, batch = service.commit_import(user, fund_id, data, name, bank=bank, campaign_id=campaign_id)
+    mapping = service.column_mapping(json.loads(mapping_json)) if mapping_json else None
+    plan, batch = service.commit_import(user, fund_id, data, name, bank=bank, mapping=mapping,
+                                        campaign_id=campaign_id)
     if batch is None:
         earlier = next((p.earlier_batch_id for p in plan.lines if p.earlier_batch_id), None)
         location = (url_for("import_pages.show_batch", batch_id=earlier) if earlier
@@ -262,6 +300,16 @@ def _say(note: str, replayed: bool) -> None:
                  total=show_money(int(total)) + " ₫", duplicates=show_money(int(duplicates))), "success")
 
 
+def _json_object(text: str | None) -> bool:
+    """No mapping, or one as the preview wrote it: a JSON object."""
+    if text is None:
+        return True
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
 @bp.post("/imports/commit")
 @staff_page("record")
 def commit():
@@ -271,15 +319,16 @@ def commit():
     sha = (form.sha256.data or "").strip().lower()
     fund_id, campaign_id = id_input(form.fund_id.data), id_input(form.campaign_id.data)
     bank = form.bank.data or None
+    mapping_json = form.mapping.data or None
     name = (form.file_name.data or "").strip() or "statement"
     upload = upload_form(user)
     if not isinstance(fund_id, int) or not (campaign_id is None or isinstance(campaign_id, int)) or (
-            bank is not None and bank not in PRESETS):
+            bank is not None and bank not in PRESETS and bank != "custom") or not _json_object(mapping_json):
         upload.problems.append(str(_l("This preview is not one this page made: upload the statement again.")))
         return _render_upload(upload, status=422)
     try:
         outcome = submit_once(user.id, form.form_token.data,
-                              lambda: _recorded(user, fund_id, campaign_id, bank, sha, name))
+                              lambda: _recorded(user, fund_id, campaign_id, bank, mapping_json, sha, name))
     except FormAlreadyUsed as used:
         _say("", True)
         return redirect(used.location, 303)
