@@ -83,6 +83,7 @@ def init_app(app: Flask) -> None:
     from .jobs.api import blp as jobs_blp
     from .pledges.api import blp as pledges_blp
     from .public.api import blp as reports_blp
+    from .public.api import ping_blp
     from .receipts.api import blp as receipts_blp
     from .receipts.api import fund_receipts_blp
     from .reports.api import blp as staff_reports_blp
@@ -91,7 +92,8 @@ def init_app(app: Flask) -> None:
 
     for blp in (auth_blp, areas_blp, campaigns_blp, funds_blp, donors_blp, pledges_blp,
                 contributions_blp, households_blp, allocations_blp, approvals_blp, receipts_blp, fund_receipts_blp,
-                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp, staff_reports_blp, imports_blp):
+                transparency_blp, reports_blp, statement_blp, jobs_blp, exports_blp, staff_reports_blp, imports_blp,
+                ping_blp):
         api.register_blueprint(blp, url_prefix="/api/v1" + blp.url_prefix)
 
     swagger_dir = Path(swagger_ui_bundle.swagger_ui_path)

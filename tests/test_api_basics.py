@@ -81,3 +81,25 @@ def test_recorder_writes_only_in_its_area(ctx):
     assert resp.status_code == 403
     # and it does not see Hà Nội's funds
     assert hcm.ok(hcm.get("/funds")) == []
+
+
+def test_ping_answers_without_a_token_or_the_database(ctx):
+    """The liveness check a load balancer (and bench/http_load.py's bare line) calls: no
+    token, and not one SQL statement."""
+    from sqlalchemy import event
+
+    from ledger.extensions import db
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        resp = ctx.test_client().get("/api/v1/ping")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+    assert statements == []
+    assert "/api/v1/ping" in ctx.test_client().get("/api/v1/openapi.json").get_json()["paths"]

@@ -3,9 +3,18 @@ from flask_smorest import Blueprint
 
 from ..problems import NotFound
 from . import service
-from .schemas import SummaryOut, SummaryQuery
+from .schemas import PingOut, SummaryOut, SummaryQuery
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Public summaries: no token needed")
+ping_blp = Blueprint("ping", __name__, url_prefix="/ping", description="Liveness: no token, no database")
+
+
+@ping_blp.get("")
+@ping_blp.response(200, PingOut)
+def ping():
+    """Answers at once without touching the database: a load balancer's liveness check, and
+    the bare endpoint the benchmarks (bench/http_load.py) compare the API with."""
+    return {"status": "ok"}
 
 
 @blp.get("/summary")

@@ -60,3 +60,7 @@ class SummaryOut(Schema):
     checkpoint = fields.Function(lambda o: None if o.checkpoint is None else {
         "size": o.checkpoint.size, "root_hash": b64(o.checkpoint.root_hash),
         "signed_at": o.checkpoint.signed_at.isoformat()})
+
+
+class PingOut(Schema):
+    status = fields.String(metadata={"description": "always ok"})
