@@ -9,6 +9,7 @@ Each transaction has a canonical public form and its SHA-256, the future log lea
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections import defaultdict
@@ -304,8 +305,16 @@ def not_reversed(txn_id_column):
     NOT EXISTS, which PostgreSQL answers by the unique index on reverses_id. Over an alias,
     so it also holds in a query that joins journal_transactions itself (the plain table
     would be correlated to the outer one)."""
-    reversal = aliased(JournalTransaction)
+    reversal = _reversal_alias()
     return ~select(reversal.id).where(reversal.reverses_id == txn_id_column).exists()
+
+
+@functools.cache
+def _reversal_alias():
+    # One alias for every query: making one builds its column collection, which cost more
+    # than the query on a receipt's page (two such clauses). It stays private to the
+    # NOT EXISTS above, so no outer query can correlate it away.
+    return aliased(JournalTransaction, name="reversal")
 
 
 def is_reversed(record) -> bool:
