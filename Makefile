@@ -33,9 +33,9 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# The whole suite (bench/run.py): SCALE=small (default, minutes), medium, or full (hours).
 bench: install
-	$(BIN)/python bench/core.py
-	$(BIN)/python bench/receipts.py
+	$(BIN)/python bench/run.py --scale $(or $(SCALE),small)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.summary import emit, figure  # noqa: E402
+
 PG_URL = os.environ.get("LEDGER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_bench")
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
@@ -186,6 +188,12 @@ def run(backend: str, n: int) -> dict[str, float]:
     for name, seconds in totals.items():
         ms = seconds / n * 1000
         print(f"{name:<24}{n:>8}{seconds:>10.2f}{n / seconds:>10.0f}{ms:>9.3f}{ms / bare_ms:>9.1f}")
+
+    emit(f"core writes ({backend})", [
+        figure(name, n / seconds, "ops/s", limit=n / totals["bare insert"], limit_name="bare INSERT + commit", n=n,
+               target=TARGET_API_CONTRIBUTIONS_PER_S if (name, backend) == ("contribution (API)", "postgresql")
+               else None)
+        for name, seconds in totals.items() if name != "bare insert"])
 
     with app.app_context():
         problems = verify_journal()

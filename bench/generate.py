@@ -347,8 +347,12 @@ def main() -> None:
     scale = SCALES[args.scale]
     print(f"generating scale {args.scale} ({scale}) into {url}", flush=True)
     started = time.perf_counter()
-    generate(app, scale, args.seed)
+    timer = generate(app, scale, args.seed)
     print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+    from bench.summary import emit, figure
+
+    emit(f"generator ({args.scale}, {'postgresql' if url.startswith('postgresql') else 'sqlite'})",
+         [figure(name, rows / seconds, "rows/s", n=rows) for name, rows, seconds in timer.steps if seconds])
     if not args.no_verify:
         started = time.perf_counter()
         problems = verify(app)

@@ -41,8 +41,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import generate as gen  # noqa: E402
+from bench.summary import emit, figure  # noqa: E402
 
 CONCURRENCY = (1, 16)
+TARGET_CONTRIBUTIONS = 300  # per second on PostgreSQL (issue 2)
 SAMPLE_RECEIPTS = 200
 
 LUA = r"""
@@ -133,8 +135,8 @@ def lua_script(paths: list[str], run: str) -> str:
 def wrk(port: int, scenario: dict, concurrency: int, seconds: float, run: str, folder: Path) -> dict:
     script = folder / f"{run}.lua"
     script.write_text(lua_script(scenario.get("paths", []), run))
-    command = ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
-               "-s", str(script)]
+    command = ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s",
+               "--timeout", "30s", "-s", str(script)]
     for name, value in scenario.get("headers", {}).items():
         command += ["-H", f"{name}: {value}"]
     command.append(f"http://127.0.0.1:{port}{scenario['path']}")
@@ -185,6 +187,15 @@ def run(db: str, scale: str, seconds: float, repeat: int) -> dict:
         server.terminate()
         server.wait(timeout=30)
     results["verify"] = verify(url, instance)
+    s = results["scenarios"]
+    emit(f"HTTP under gunicorn ({db})", [
+        figure(key, r["rate"], "req/s", limit=s[f"bare {key.rsplit(' ', 1)[1]}"]["rate"],
+               limit_name="GET /api/v1/ping on the same server", n=r["requests"],
+               target=(TARGET_CONTRIBUTIONS if key.startswith("contribution") and db == "postgresql"
+                       else s[f"bare {key.rsplit(' ', 1)[1]}"]["rate"] / 2 if key.startswith("verification")
+                       else None),
+               note=f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, {r['errors']} errors")
+        for key, r in s.items() if not key.startswith("bare")])
     return results
 
 

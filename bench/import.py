@@ -78,6 +78,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.child import peak_rss_mb, profiled  # noqa: E402
+from bench.summary import emit, figure  # noqa: E402
 
 PG_URL = os.environ.get("LEDGER_BENCH_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_bench_import")
@@ -507,10 +508,21 @@ def report(backend: str, results: dict, n: int) -> None:
         print(f"at {FULL_LINES:,} lines{note}: commit ≈ {seconds:,.0f} s ({seconds / 60:.1f} min), "
               f"peak RSS ≈ {rss:,.0f} MB; re-import ≈ {results['reimport']['seconds'] * FULL_LINES / n:,.1f} s, "
               f"bare insert ≈ {results['bare']['seconds'] * FULL_LINES / n:,.1f} s")
-    for what, ok, figure in ((f"commit of {FULL_LINES:,} lines ≤ {TARGET_S} s", seconds <= TARGET_S,
-                              f"{seconds:,.1f} s"),
-                             (f"commit peak RSS ≤ {TARGET_RSS_MB} MB", rss <= TARGET_RSS_MB, f"{rss:,.0f} MB")):
-        print(f"target {what}: {'met' if ok else 'NOT MET'} ({figure}{note})")
+    for what, ok, shown in ((f"commit of {FULL_LINES:,} lines ≤ {TARGET_S} s", seconds <= TARGET_S,
+                             f"{seconds:,.1f} s"),
+                            (f"commit peak RSS ≤ {TARGET_RSS_MB} MB", rss <= TARGET_RSS_MB, f"{rss:,.0f} MB")):
+        print(f"target {what}: {'met' if ok else 'NOT MET'} ({shown}{note})")
+    emit(f"statement import ({backend})", [
+        figure("commit", n / commit["seconds"], "lines/s", limit=n / results["bare"]["seconds"],
+               limit_name="bare insert of the same rows", target=FULL_LINES / TARGET_S, n=n),
+        figure(f"commit of {FULL_LINES:,} lines", seconds, "s", target=TARGET_S, higher_is_better=False, n=n,
+               note=note.lstrip(", ") or None),
+        figure("commit peak RSS", rss, "MB", target=TARGET_RSS_MB, higher_is_better=False, n=n,
+               note=note.lstrip(", ") or None),
+        figure("dry run", n / results["plan"]["seconds"], "lines/s", limit=n / results["bare"]["seconds"],
+               limit_name="bare insert of the same rows", n=n),
+        figure("re-import (all duplicates)", n / results["reimport"]["seconds"], "lines/s",
+               limit=n / results["bare"]["seconds"], limit_name="bare insert of the same rows", n=n)])
 
 
 def main() -> int:
