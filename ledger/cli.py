@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -115,6 +116,38 @@ def verify():
 
     click.echo(f"ledger verified: {log_size()} log entries rebuilt from the rows and matching every signed "
                "checkpoint; every transaction balances; holdings equal the journal")
+
+
+@ledger_cli.command("backup")
+@click.argument("destination", type=click.Path(file_okay=True, dir_okay=True, path_type=Path))
+def backup_command(destination):
+    """Copy the whole database, while the service runs, to DESTINATION (a folder: a file
+    named by the time in it), with a manifest (SHA-256, the latest signed checkpoint).
+    The signing key is not in it: keep the key file in its own safe place."""
+    from .backups.service import BackupError, backup
+
+    try:
+        path, manifest = backup(destination)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"backup written: {path} ({manifest.bytes:,} bytes, SHA-256 {manifest.sha256})")
+    click.echo(f"it holds the log up to checkpoint {manifest.checkpoint_size} (root {manifest.checkpoint_root})")
+
+
+@ledger_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="replace a database that already holds a ledger")
+def restore_command(source, replace):
+    """Restore a backup (checked against its manifest first) into the configured database,
+    then check that it holds the manifest's checkpoint and that `verify` passes. Stop the
+    service first."""
+    from .backups.service import BackupError, restore
+
+    try:
+        manifest = restore(source, replace=replace)
+    except BackupError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"restored {source.name}; the log verifies, up to checkpoint {manifest.checkpoint_size}")
 
 
 @log_cli.command("publish")
