@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from marshmallow import Schema, fields
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_BASE = "https://chungtay.mattran.vn/problems/"
@@ -142,6 +142,10 @@ class ProblemApi(Api):
 TOO_MANY_REQUESTS = _HTTP_TITLES[429]
 
 
+def _out_of_range_error(err) -> bool:
+    return type(getattr(err, "orig", None)).__name__ == "NumericValueOutOfRange"
+
+
 def register_problem_handlers(app) -> None:
     @app.errorhandler(LedgerError)
     def _ledger_error(err: LedgerError):
@@ -154,6 +158,21 @@ def register_problem_handlers(app) -> None:
         app.logger.warning("integrity conflict on %s %s", request.method, request.path)
         return problem_response(409, "conflict", _HTTP_TITLES[409],
                                 gettext("This conflicts with a record made at the same time. Nothing was changed."))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(err: Exception):
+        # A number past what the database stores (64-bit integers), in a query or a body:
+        # SQLite's driver refuses it before the query, PostgreSQL while running it. The
+        # request's transaction is rolled back; nothing was changed.
+        if isinstance(err, DataError) and not _out_of_range_error(err):
+            return _unexpected(err)
+        from .extensions import db
+
+        db.session.rollback()  # PostgreSQL aborted the transaction: end it before anything else runs
+        app.logger.warning("number out of range on %s %s", request.method, request.path)
+        return problem_response(422, "out-of-range", _HTTP_TITLES[422],
+                                gettext("A number in the request is too large. Nothing was changed."))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import swagger_ui_bundle
 from flask import Flask, request, send_from_directory
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from .extensions import api, babel, db, limiter, migrate
 from .problems import register_problem_handlers
@@ -48,8 +49,22 @@ def _page_helpers() -> dict:
     return {"current_locale": str(get_locale()), "query_with": query_with}
 
 
+class IdConverter(IntegerConverter):
+    """<int:...> in every route: at most the largest id a database stores (64-bit), so a
+    longer number is a 404 like any unknown id, not a number the database refuses."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+MAX_ID = 2**63 - 1
+
+
 def init_app(app: Flask) -> None:
     from . import models  # noqa: F401  (every model registered before migrations look)
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
 
     app.json.ensure_ascii = False  # Vietnamese stays readable
     app.json.sort_keys = False
@@ -58,6 +73,9 @@ def init_app(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
+    from flask_smorest.spec.plugins import integerconverter2paramschema
+
+    api.register_converter(IdConverter, integerconverter2paramschema)  # documented as an integer
     from .public import ratelimit  # noqa: F401  (registers the ledgerdb:// storage)
 
     limiter.init_app(app)
