@@ -656,3 +656,29 @@ def test_damaged_workbook_refused():
             z.writestr(item, text)
     problems = refused(out.getvalue(), "bad.xlsx")
     assert "damaged" in problems[0].message and "hỏng" in problems[0].message_vi
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(monkeypatch):
+    """A "workbook" whose sheet unpacks a thousand times over is refused, saying why, before
+    any reader unpacks it (the limits made small here so the test stays small)."""
+    import zipfile
+
+    from ledger.imports import statements
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"<sheetData>" + b" " * (12 * 1024 * 1024))
+    problems = refused(out.getvalue(), "bomb.xlsx")
+    assert any("unsafe" in p.message and "không an toàn" in p.message_vi for p in problems)
+    monkeypatch.setattr(statements, "MAX_XLSX_UNPACKED", 1000)  # the total limit alone
+    assert any("unsafe" in p.message for p in refused(_xlsx([["Ngày", "Nội dung", "Số tiền"]]), "small.xlsx"))
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

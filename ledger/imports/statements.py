@@ -649,9 +649,33 @@ def _open_source(data: bytes, filename: str, matcher, problems: list[Problem]) -
     return _Source("csv", lambda: _csv_rows(data, encoding, delimiter), encoding=encoding)
 
 
+# A workbook unpacks to about ten times its size; a statement of 200,000 lines to some
+# 150 MB. Past these a "workbook" is a zip bomb, refused before anything is unpacked.
+MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200  # unpacked size over packed size, for a part of more than 10 MB
+
+
+def _zip_bomb(data: bytes) -> Problem | None:
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile:
+        return None  # not a zip: the readers below say so
+    unpacked = sum(p.file_size for p in parts)
+    inflated = [p for p in parts if p.file_size > 10 * 1024 * 1024
+                and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1)]
+    if unpacked <= MAX_XLSX_UNPACKED and not inflated:
+        return None
+    return _problem(None, None, f"the workbook would unpack to {unpacked / 1e6:,.0f} MB: refused as unsafe",
+                    f"tệp .xlsx khi giải nén sẽ lên tới {unpacked / 1e6:,.0f} MB: bị từ chối vì không an toàn")
+
+
 def _open_xlsx(data: bytes, matcher, problems: list[Problem]) -> _Source | None:
     from xml.etree.ElementTree import ParseError
 
+    bomb = _zip_bomb(data)
+    if bomb is not None:
+        problems.append(bomb)
+        return None
     try:
         book = FastWorkbook(data)
     except (zipfile.BadZipFile, KeyError, ValueError, IndexError, TypeError, ParseError, UnicodeDecodeError):
