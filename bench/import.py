@@ -515,10 +515,12 @@ def report(backend: str, results: dict, n: int) -> None:
     emit(f"statement import ({backend})", [
         figure("commit", n / commit["seconds"], "lines/s", limit=n / results["bare"]["seconds"],
                limit_name="bare insert of the same rows", target=FULL_LINES / TARGET_S, n=n),
-        figure(f"commit of {FULL_LINES:,} lines", seconds, "s", target=TARGET_S, higher_is_better=False, n=n,
-               note=note.lstrip(", ") or None),
-        figure("commit peak RSS", rss, "MB", target=TARGET_RSS_MB, higher_is_better=False, n=n,
-               note=note.lstrip(", ") or None),
+        # Judged against the targets only when measured at their size: an extrapolation is a guess
+        # (the linear RSS one overshot: 549 MB from 10,000 lines, 375 MB measured at 200,364).
+        figure(f"commit of {FULL_LINES:,} lines", seconds, "s", higher_is_better=False,
+               target=TARGET_S if n == FULL_LINES else None, note=note.lstrip(", ") or None),
+        figure("commit peak RSS", rss, "MB", higher_is_better=False,
+               target=TARGET_RSS_MB if n == FULL_LINES else None, note=note.lstrip(", ") or None),
         figure("dry run", n / results["plan"]["seconds"], "lines/s", limit=n / results["bare"]["seconds"],
                limit_name="bare insert of the same rows", n=n),
         figure("re-import (all duplicates)", n / results["reimport"]["seconds"], "lines/s",
