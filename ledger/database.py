@@ -113,9 +113,9 @@ def insert_rows(table, rows: list[dict], *, returning_ids: bool = False) -> list
     columns = list(rows[0])
     # Each value as an INSERT would bind it (a moment as UTCDateTime stores it).
     processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
-    cursor = connection.connection.driver_connection.cursor()
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
-    with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row([row[name] if process is None else process(row[name]) for name, process in processors])
     return ids

@@ -5,15 +5,10 @@ gapless journal, one log that `verify` rebuilds from the rows, each key's effect
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -23,35 +18,9 @@ from ledger.journal.service import verify_journal
 from ledger.transparency.audit import verify_ledger
 from ledger.transparency.log import publish
 from tests.helpers import build_world
+from tests.servers import Server
 
-ROOT = Path(__file__).resolve().parents[1]
 THREADS, EACH = 6, 10
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(app, port: int) -> subprocess.Popen:
-    env = {**os.environ, "LEDGER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "LEDGER_INSTANCE_PATH": app.config["INSTANCE_PATH"], "LEDGER_PUBLIC_URL": app.config["LEDGER_PUBLIC_URL"],
-           "LEDGER_JOBS_IN_PROCESS": "0", "LEDGER_LOG_INTERVAL": "0.2"}
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
-
-
-def _wait(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server stopped"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/ping", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"no answer on port {port}")
 
 
 def _post(port: int, token: str, body: dict, key: str) -> tuple[int, dict, bool]:
@@ -68,8 +37,8 @@ def _post(port: int, token: str, body: dict, key: str) -> tuple[int, dict, bool]
 def test_two_servers_write_one_consistent_log(ctx):
     world = build_world(ctx)
     db.session.commit()
-    ports = [_port(), _port()]
-    servers = [_serve(ctx, port) for port in ports]
+    servers = [Server(ctx, log_interval=0.2), Server(ctx, log_interval=0.2)]
+    ports = [server.port for server in servers]
     body = {"campaign_id": world.campaign_id, "fund_id": world.fund_id, "donor_id": world.donor_id,
             "kind": "cash", "method": "bank_transfer", "amount_vnd": 100_000, "received_on": "2025-03-01"}
     token = world.recorder.token
@@ -83,16 +52,14 @@ def test_two_servers_write_one_consistent_log(ctx):
         return answers
 
     try:
-        for port, server in zip(ports, servers, strict=True):
-            _wait(port, server)
+        for server in servers:
+            server.start()
         with ThreadPoolExecutor(THREADS) as pool:
             results = [a for answers in pool.map(writer, range(THREADS)) for a in answers]
         time.sleep(1)  # the servers' publishers append what was committed last
     finally:
         for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+            server.stop()
 
     assert all(first[0] == 201 and second[0] == 201 for _key, first, second in results), results[:3]
     # The key sent to the other server answered the first answer, and did nothing again.
