@@ -35,7 +35,7 @@ def list_contributions(args, pagination_parameters):
 @token_required()
 @blp.response(200, ContributionOut)
 def get_contribution(contribution_id):
-    return service.get_contribution(contribution_id)
+    return service.get_contribution(contribution_id, seen_by=current_user())
 
 
 @blp.post("/<int:contribution_id>/void")

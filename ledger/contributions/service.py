@@ -26,12 +26,15 @@ from .models import METHODS_BY_KIND, Contribution
 from .recording import NewContribution, record_checked
 
 
-def get_contribution(contribution_id: int) -> Contribution:
+def get_contribution(contribution_id: int, seen_by: User | None = None) -> Contribution:
+    """The contribution; `seen_by`: a staff user, who sees only its area's funds' gifts."""
     # Its journal transaction and any reversal in the same query: every answer shows them.
     contribution = db.session.get(Contribution, contribution_id, options=[
         joinedload(Contribution.txn).joinedload(JournalTransaction.reversal)])
     if contribution is None:
         raise NotFound(_l("Unknown contribution %(id)s.", id=contribution_id))
+    if seen_by is not None:
+        require_area(seen_by, contribution.fund.area_code)
     return contribution
 
 

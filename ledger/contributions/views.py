@@ -8,7 +8,6 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 
-from ..auth.service import require_area
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.schemas import ReasonIn
@@ -155,8 +154,7 @@ def _contribution_page(contribution, reason_form=None, status=200):
 @bp.get("/contributions/<int:contribution_id>")
 @staff_page()
 def show_contribution(contribution_id):
-    contribution = service.get_contribution(contribution_id)
-    require_area(staff(), contribution.fund.area_code)
+    contribution = service.get_contribution(contribution_id, seen_by=staff())
     return _contribution_page(contribution)
 
 
@@ -166,8 +164,7 @@ def download_receipt(contribution_id):
     """The receipt's PDF as a file to keep (the public PDF link opens it in the browser)."""
     from ..receipts.service import receipt_pdf
 
-    contribution = service.get_contribution(contribution_id)
-    require_area(staff(), contribution.fund.area_code)
+    contribution = service.get_contribution(contribution_id, seen_by=staff())
     resp = Response(receipt_pdf(contribution.receipt_number), mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f'attachment; filename="{contribution.receipt_number}.pdf"'
     return resp
@@ -176,7 +173,7 @@ def download_receipt(contribution_id):
 @bp.post("/contributions/<int:contribution_id>/void")
 @staff_page("record")
 def void_contribution(contribution_id):
-    contribution = service.get_contribution(contribution_id)
+    contribution = service.get_contribution(contribution_id, seen_by=staff())  # before its page shows
     form = ReasonForm()
     data = form.load(ReasonIn(), ["reason"])
     status = 422 if data is None else submit(

@@ -44,7 +44,7 @@ def list_funds(args, pagination_parameters):
 @token_required()
 @blp.response(200, FundOut)
 def get_fund(fund_id):
-    return service.get_fund(fund_id)
+    return service.get_fund(fund_id, seen_by=current_user())
 
 
 @blp.patch("/<int:fund_id>")
@@ -75,7 +75,7 @@ def fund_vietqr(args, fund_id):
 
     With ?format=svg the answer is the QR code itself, image/svg+xml. 409 when the fund has
     no bank account."""
-    return payment_code_answer(service.fund_payment_code(service.get_fund(fund_id)), args)
+    return payment_code_answer(service.fund_payment_code(service.get_fund(fund_id, seen_by=current_user())), args)
 
 
 @blp.post("/<int:fund_id>/transfers")

@@ -37,10 +37,13 @@ BANK_ACCOUNT = re.compile(r"^[A-Z0-9]{1,19}$")
 PAYMENT_MEMO = "UH {code}"
 
 
-def get_fund(fund_id: int) -> Fund:
+def get_fund(fund_id: int, seen_by: User | None = None) -> Fund:
+    """The fund; `seen_by`: a staff user, who sees only its area's funds and those below."""
     fund = db.session.get(Fund, fund_id)
     if fund is None:
         raise NotFound(_l("Unknown fund %(id)s.", id=fund_id))
+    if seen_by is not None:
+        require_area(seen_by, fund.area_code)
     return fund
 
 

@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField
 
 from receipts.vietqr import BANKS, bank_name, vietqr_svg
 
-from ..auth.service import can, require_area
+from ..auth.service import can
 from ..extensions import db
 from ..problems import Conflict
 from ..web import staff, staff_page
@@ -100,8 +100,7 @@ def _fund_page(fund, form=None, status: int = 200):
 
 
 def _visible_fund(fund_id: int):
-    fund = service.get_fund(fund_id)
-    require_area(staff(), fund.area_code)
+    fund = service.get_fund(fund_id, seen_by=staff())
     return fund
 
 

@@ -31,7 +31,7 @@ def list_households(args, pagination_parameters):
 @token_required()
 @blp.response(200, HouseholdDetailOut)
 def get_household(household_id):
-    return service.get_household(household_id)
+    return service.get_household(household_id, seen_by=current_user())
 
 
 @blp.patch("/<int:household_id>")

@@ -28,10 +28,13 @@ def household_identity(household) -> dict:
     return {field: getattr(household, field) for field in IDENTITY}
 
 
-def get_household(household_id: int) -> Household:
+def get_household(household_id: int, seen_by: User | None = None) -> Household:
+    """The household; `seen_by`: a staff user, who sees only households of its area."""
     household = db.session.get(Household, household_id)
     if household is None:
         raise NotFound(_l("Unknown household %(id)s.", id=household_id))
+    if seen_by is not None:
+        require_area(seen_by, household.commune_code)
     return household
 
 

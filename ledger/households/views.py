@@ -9,7 +9,6 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 
 from ..areas.models import Area
-from ..auth.service import require_area
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..web import staff, staff_page
@@ -140,8 +139,7 @@ def _created(data) -> tuple[str, str]:
 
 
 def _household(household_id):
-    household = service.get_household(household_id)
-    require_area(staff(), household.commune_code)
+    household = service.get_household(household_id, seen_by=staff())
     return household
 
 

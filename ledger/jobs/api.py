@@ -30,7 +30,7 @@ def job_accepted(job) -> Response:
 @blp.response(200, JobOut(many=True))
 @blp.paginate()
 def list_jobs(args, pagination_parameters):
-    """The caller's jobs, newest first (admins and auditors: everyone's)."""
+    """The caller's jobs, newest first (admins and auditors: also those of staff in their area)."""
     return paginate(service.list_jobs(current_user(), args.get("status"), args.get("kind")), pagination_parameters)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.engine import Engine
 
 from ..auth.models import User
@@ -63,9 +63,18 @@ def job_directory(job_id: int) -> Path:
     return Path(current_app.config["INSTANCE_PATH"]) / "jobs" / str(job_id)
 
 
-def may_see_every_job(user: User) -> bool:
-    """Admins and auditors see every job; others only their own."""
-    return can(user, "audit")
+def _visible_jobs(user: User):
+    """A WHERE clause: the jobs `user` may see. Everyone sees their own; admins and
+    auditors also those asked by staff of their area and below (all jobs, with no area):
+    an export job holds its area's data, so another area's auditor must not reach it."""
+    from ..areas.service import within_clause
+
+    own = Job.requested_by_id == user.id
+    if not can(user, "audit"):
+        return own
+    if user.area_code is None:
+        return true()
+    return or_(own, Job.requested_by_id.in_(select(User.id).where(within_clause(User.area_code, user.area_code))))
 
 
 # --- asking and looking --------------------------------------------------------------------
@@ -87,17 +96,15 @@ def enqueue(kind: str, params: dict, requested_by: User | None = None) -> Job:
 
 def get_job(user: User, job_id: int) -> Job:
     """A job the user may see; another's job answers as unknown (its id says nothing)."""
-    job = db.session.get(Job, job_id)
-    if job is None or not (may_see_every_job(user) or job.requested_by_id == user.id):
+    job = db.session.scalar(select(Job).where(Job.id == job_id, _visible_jobs(user)))
+    if job is None:
         raise NotFound(_l("Unknown job %(id)s.", id=job_id))
     return job
 
 
 def list_jobs(user: User, status: str | None = None, kind: str | None = None):
-    """The user's own jobs (admins and auditors: all), newest first, as a select()."""
-    query = select(Job).order_by(Job.id.desc())
-    if not may_see_every_job(user):
-        query = query.where(Job.requested_by_id == user.id)
+    """The jobs the user may see (`_visible_jobs`), newest first, as a select()."""
+    query = select(Job).where(_visible_jobs(user)).order_by(Job.id.desc())
     if status:
         query = query.where(Job.status == status)
     if kind:

@@ -32,7 +32,7 @@ def list_pledges(args, pagination_parameters):
 @token_required()
 @blp.response(200, PledgeOut)
 def get_pledge(pledge_id):
-    return service.get_pledge(pledge_id)
+    return service.get_pledge(pledge_id, seen_by=current_user())
 
 
 @blp.post("/<int:pledge_id>/cancel")
@@ -54,10 +54,8 @@ def pledge_vietqr(args, pledge_id):
 
     With ?format=svg the answer is the QR code itself, image/svg+xml. 409 when the fund has
     no bank account or the pledge is cancelled."""
-    from ..auth.service import require_area
     from ..funds.api import payment_code_answer
     from ..funds.service import pledge_payment_code
 
-    pledge = service.get_pledge(pledge_id)
-    require_area(current_user(), pledge.fund.area_code)
+    pledge = service.get_pledge(pledge_id, seen_by=current_user())
     return payment_code_answer(pledge_payment_code(pledge), args)

@@ -19,10 +19,13 @@ from ..text import clean_text
 from .models import Pledge, PledgeCancellation
 
 
-def get_pledge(pledge_id: int) -> Pledge:
+def get_pledge(pledge_id: int, seen_by: User | None = None) -> Pledge:
+    """The pledge; `seen_by`: a staff user, who sees only pledges to its area's funds."""
     pledge = db.session.get(Pledge, pledge_id)
     if pledge is None:
         raise NotFound(_l("Unknown pledge %(id)s.", id=pledge_id))
+    if seen_by is not None:
+        require_area(seen_by, pledge.fund.area_code)
     return pledge
 
 

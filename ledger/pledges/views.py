@@ -110,10 +110,7 @@ def _payment(pledge) -> dict:
 @bp.get("/pledges/<int:pledge_id>")
 @staff_page()
 def show_pledge(pledge_id):
-    from ..auth.service import require_area
-
-    pledge = service.get_pledge(pledge_id)
-    require_area(staff(), pledge.fund.area_code)
+    pledge = service.get_pledge(pledge_id, seen_by=staff())
     return _pledge_page(pledge)
 
 
@@ -121,10 +118,7 @@ def show_pledge(pledge_id):
 @staff_page()
 def print_pledge_qr(pledge_id):
     """The pledge's VietQR code alone on a page, to print or send to the donor."""
-    from ..auth.service import require_area
-
-    pledge = service.get_pledge(pledge_id)
-    require_area(staff(), pledge.fund.area_code)
+    pledge = service.get_pledge(pledge_id, seen_by=staff())
     return render_template("records/vietqr_print.html", subject=_l("Pledge %(code)s", code=pledge.code),
                            heading=f"{pledge.fund.name} ({pledge.fund.code})", payment=_payment(pledge),
                            back=url_for("pledge_pages.show_pledge", pledge_id=pledge.id))
@@ -133,7 +127,7 @@ def print_pledge_qr(pledge_id):
 @bp.post("/pledges/<int:pledge_id>/cancel")
 @staff_page("record")
 def cancel_pledge(pledge_id):
-    pledge = service.get_pledge(pledge_id)
+    pledge = service.get_pledge(pledge_id, seen_by=staff())  # before its page shows
     form = ReasonForm()
     data = form.load(ReasonIn(), ["reason"])
     status = 422 if data is None else submit(
