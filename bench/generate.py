@@ -24,10 +24,18 @@ and the log written as the service writes them):
   checkpoint     the log's tree appended and a checkpoint signed; then `verify` (every
                  leaf rebuilt from the rows) must pass
 
-Scales: small (CI-sized, about a minute), medium, full (2,000,000 contributions, 334,234
-households: hours). Each step prints its rows per second.
+Personal data, as the staff record it (never to be published: tests/test_privacy_generated.py
+scans every public page for it): most individuals and households carry a 12-digit citizen ID
+(CCCD, a real province prefix), a Vietnamese mobile number and an exact address (house
+number and street, or village); organisations sometimes an office phone and address; and
+about one bank transfer in twelve (one in five at tiny) a memo naming a phone, an account or an ID number
+("UH xoa nha tam, LH 0912345678", "CK tu TK 1903 4567 8901 23"). They come from a second
+random stream, so for a seed every other value is what it was before they were added.
 
-Usage: python bench/generate.py [--scale small|medium|full] [--db sqlite|postgresql]
+Scales: tiny (the privacy scan's, seconds), small (CI-sized, about a minute), medium, full
+(2,000,000 contributions, 334,234 households: hours). Each step prints its rows per second.
+
+Usage: python bench/generate.py [--scale tiny|small|medium|full] [--db sqlite|postgresql]
                                 [--url SQLALCHEMY_URL] [--seed N] [--no-verify]
 SQLite: a file under a temporary folder unless --url; PostgreSQL: LEDGER_BENCH_POSTGRES_URL
 (default ledger_bench_generate; its public schema is emptied first).
@@ -62,9 +70,12 @@ class Scale:
     donors: int
     contributions: int
     households: int
+    personal_memo_share: float = 0.08  # of the bank transfers: a memo naming a phone, an account or an ID
 
 
 SCALES = {
+    "tiny": Scale(provinces=2, communes_per_province=2, donors=400, contributions=400, households=90,
+                  personal_memo_share=0.2),
     "small": Scale(provinces=3, communes_per_province=3, donors=2_000, contributions=10_000, households=600),
     "medium": Scale(provinces=34, communes_per_province=10, donors=40_000, contributions=200_000, households=20_000),
     "full": Scale(provinces=34, communes_per_province=None, donors=400_000, contributions=2_000_000,
@@ -86,6 +97,102 @@ PLACES = ["Hà Nội", "Hải Phòng", "Đà Nẵng", "Huế", "Nghệ An", "Tha
 MATERIALS = [("Xi măng", "bao", 50, 2_000, 90_000), ("Thép xây dựng", "kg", 100, 5_000, 18_000),
              ("Tôn lợp", "tấm", 10, 500, 120_000), ("Gạch", "viên", 1_000, 20_000, 1_500)]
 MEMOS = [None, None, "Ủng hộ chương trình xóa nhà tạm, nhà dột nát", "ung ho xoa nha tam", "Chung tay vì người nghèo"]
+
+# Personal data (a second random stream: see the docstring).
+MOBILE_PREFIXES = ("032 033 034 035 036 037 038 039 056 058 059 070 076 077 078 079 081 082 083 084 085 086 "
+                   "088 089 090 091 092 093 094 096 097 098 099").split()
+STREETS = ["phố Đội Cấn", "đường Láng", "phố Huế", "đường Nguyễn Trãi", "đường Trần Hưng Đạo", "đường Lê Lợi",
+           "đường Hùng Vương", "đường Quang Trung", "phố Kim Mã", "đường Hai Bà Trưng", "đường Điện Biên Phủ"]
+VILLAGES = ["thôn Đông", "thôn Trung", "thôn Thượng", "xóm Bãi", "xóm Chợ", "bản Nà Hang", "bản Pác Bó", "ấp Tân Lập",
+            "tổ dân phố Hòa Bình", "thôn Phú Mỹ"]
+BANK_ACCOUNTS = [("0071000", 13), ("1903", 14), ("2141", 14), ("1500205", 13), ("0", 13), ("1017", 12), ("19", 14)]
+PERSONAL_MEMOS = ["UH xoa nha tam, LH {phone}", "CK tu TK {account} ung ho nha tam", "SDT {phone_spaced} ung ho",
+                  "{name} chuyen tien, TK {account_grouped}", "CCCD {id_number} ung ho chuong trinh",
+                  "ung ho xoa nha tam +84 {phone_intl}", "Ủng hộ xóa nhà tạm - ĐT {phone_dotted}"]
+
+
+def citizen_id(rng: random.Random) -> str:
+    """A 12-digit CCCD: province code, century and sex digit, year of birth, six digits."""
+    from ledger.fields import CCCD_PROVINCES
+
+    province = rng.choice(sorted(CCCD_PROVINCES))
+    return f"{province}{rng.randrange(4)}{rng.randrange(100):02d}{rng.randrange(10**6):06d}"
+
+
+def mobile(rng: random.Random) -> str:
+    """A Vietnamese mobile number, "0912345678" (the prefixes the carriers use)."""
+    return f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**7):07d}"
+
+
+def street_address(rng: random.Random) -> str:
+    """A town address: "Số 12 ngõ 34 phố Đội Cấn, Phường Ba Đình"."""
+    alley = f" ngõ {rng.randrange(2, 400)}" if rng.random() < 0.5 else ""
+    return f"Số {rng.randrange(1, 300)}{alley} {rng.choice(STREETS)}, {rng.choice(PLACES)}"
+
+
+def village_address(rng: random.Random, commune: str) -> str:
+    """A household's address in its commune: "Thôn Đông, số nhà 7, Xã Tân Lập"."""
+    village = rng.choice(VILLAGES)
+    return f"{village[0].upper()}{village[1:]}, số nhà {rng.randrange(1, 200)}, {commune}"
+
+
+def bank_account(rng: random.Random) -> str:
+    """A bank account number with a real bank's prefix and length (9-14 digits)."""
+    prefix, length = rng.choice(BANK_ACCOUNTS)
+    return prefix + "".join(str(rng.randrange(10)) for _ in range(length - len(prefix)))
+
+
+def _grouped(digits: str, size: int, sep: str) -> str:
+    return sep.join(digits[i:i + size] for i in range(0, len(digits), size))
+
+
+def donor_private_fields(rng: random.Random, kind: str) -> dict:
+    """What the staff record privately of a donor: most individuals give an ID number, a
+    phone and an address; organisations sometimes an office phone and address."""
+    fields = {}
+    if kind == "individual":
+        if rng.random() < 0.7:
+            fields["id_number"] = citizen_id(rng)
+        if rng.random() < 0.8:
+            fields["phone"] = mobile(rng)
+        if rng.random() < 0.6:
+            fields["address"] = street_address(rng)
+    elif kind in ("business", "union", "agency"):
+        if rng.random() < 0.5:
+            fields["phone"] = mobile(rng)
+        if rng.random() < 0.5:
+            fields["address"] = street_address(rng)
+    return fields
+
+
+def household_private_fields(rng: random.Random, commune: str) -> dict:
+    """A household head's ID number and phone (most have them) and the house's address."""
+    fields = {"address": village_address(rng, commune)}
+    if rng.random() < 0.9:
+        fields["id_number"] = citizen_id(rng)
+    if rng.random() < 0.6:
+        fields["phone"] = mobile(rng)
+    return fields
+
+
+def personal_memo(rng: random.Random, donor) -> str:
+    """A bank memo naming a phone, an account or an ID number (the donor's own when known)."""
+    phone = (donor.phone if donor is not None and donor.phone else None) or mobile(rng)
+    id_number = (donor.id_number if donor is not None and donor.id_number else None) or citizen_id(rng)
+    account = bank_account(rng)
+    name = fold_upper(donor.name) if donor is not None and donor.kind == "individual" \
+        and donor.public_display == "named" else "NGUOI GUI"
+    return rng.choice(PERSONAL_MEMOS).format(
+        phone=phone, phone_spaced=f"{phone[:4]} {phone[4:7]} {phone[7:]}", phone_dotted=_grouped(phone, 4, "."),
+        phone_intl=f"{phone[1:4]}-{phone[4:7]}-{phone[7:]}", account=account, account_grouped=_grouped(account, 4, " "),
+        id_number=id_number, name=name)
+
+
+def fold_upper(name: str) -> str:
+    """"Nguyễn Văn An" -> "NGUYEN VAN AN", as banks write a sender's name."""
+    from ledger.text import fold
+
+    return fold(name).upper()
 
 
 def tax_code(rng: random.Random) -> str:
@@ -146,6 +253,7 @@ def generate(app, scale: Scale, seed: int) -> Timer:
     from ledger.journal.service import lock_ledger
 
     rng = random.Random(seed)
+    private = random.Random(f"personal data {seed}")  # its own stream: rng's values stay as they were
     timer = Timer()
     with app.app_context():
         started = time.perf_counter()
@@ -194,6 +302,8 @@ def generate(app, scale: Scale, seed: int) -> Timer:
                 donor_rows.append({"kind": "state", "name": "Ngân sách trung ương" if level == "central"
                                    else f"Ngân sách tỉnh {rng.choice(PLACES)}", "state_level": level,
                                    "public_display": "named"})
+        for row in donor_rows:
+            row.update(donor_private_fields(private, row["kind"]))
         donors = []
         for start in range(0, len(donor_rows), CHUNK):
             with write_transaction():
@@ -218,6 +328,8 @@ def generate(app, scale: Scale, seed: int) -> Timer:
                             else province_funds[province])
                     donor = None if rng.random() < 0.05 else rng.choice(donors)
                     data = _contribution_data(rng, donor)
+                    if data["method"] == "bank_transfer" and private.random() < scale.personal_memo_share:
+                        data["memo"] = personal_memo(private, donor)
                     checked.append(check_contribution(campaigns[province], fund, data, donor=donor))
                 record_checked(admin, checked)
             recorded += size
@@ -226,6 +338,7 @@ def generate(app, scale: Scale, seed: int) -> Timer:
         # Households first (to know what each commune needs), then the transfers that fund them.
         started = time.perf_counter()
         commune_codes = list(commune_funds)
+        commune_names = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(commune_codes))).all())
         needs: dict[str, list[tuple[int, int]]] = {code: [] for code in commune_codes}
         made = 0
         while made < scale.households:
@@ -238,7 +351,7 @@ def generate(app, scale: Scale, seed: int) -> Timer:
                 rows, timelines = by_province.setdefault(province, ([], []))
                 rows.append({"commune_code": commune, "head_name": person(rng),
                              "category": rng.choice(["poor", "poor", "near_poor", "meritorious", "disaster"]),
-                             "support_type": support})
+                             "support_type": support, **household_private_fields(private, commune_names[commune])})
                 timelines.append(_timeline(rng))
             with write_transaction():
                 for province, (rows, timelines) in by_province.items():
