@@ -17,6 +17,37 @@ SLOW_DOWN = _l("You have searched many times in a short while. Please wait a min
 LANG_COOKIE = "lang"
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_characters():
+    """PostgreSQL cannot store U+0000 in text (its driver raises, a server error), and no
+    field of the ledger has a use for it: a request with one anywhere (path, query, form,
+    JSON body) is refused before any query runs, the same on both databases; problem+json
+    for the API, a readable page for people."""
+    from .problems import InvalidInput
+
+    if not (_holds_nul(request.path) or _holds_nul(list(request.args.items(multi=True)))
+            or (request.method in ("POST", "PUT", "PATCH")
+                and (_holds_nul(list(request.form.items(multi=True)))
+                     or (request.is_json and _holds_nul(request.get_json(silent=True)))))):
+        return None
+    err = InvalidInput(_l("The request contains a NUL character (U+0000), which no field accepts. "
+                          "Nothing was changed."))
+    if request.path.startswith("/api/"):
+        raise err
+    from .web.form_input import refusal_page
+
+    return refusal_page(err)
+
+
 def select_locale() -> str:
     """The API follows Accept-Language (Vietnamese by default). Pages are Vietnamese unless
     the reader chose English with ?lang=en (remembered in a cookie): a phone set to English
@@ -86,6 +117,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _document_fields()
     register_problem_handlers(app)
+    app.before_request(_refuse_nul_characters)
 
     from .allocations.api import blp as allocations_blp
     from .approvals.api import blp as approvals_blp

@@ -127,3 +127,35 @@ def test_numbers_past_what_the_database_stores_are_refused_cleanly(ctx):
     spec = ctx.test_client().get("/api/v1/openapi.json").get_json()
     param = next(p for p in spec["paths"]["/api/v1/jobs/{job_id}"]["parameters"] if p["name"] == "job_id")
     assert param["schema"]["type"] == "integer" and param["schema"]["maximum"] == 2**63 - 1
+
+
+def test_a_nul_character_anywhere_is_refused_and_changes_nothing(ctx):
+    """Found by fuzzing at 60 examples: U+0000 in a username or a query was a server error
+    on PostgreSQL (its text cannot hold it). Now refused up front, the same on both."""
+    from tests.helpers import build_world
+    from tests.web_helpers import post_form
+
+    world = build_world(ctx)
+    client = ctx.test_client()
+    donors = world.recorder.ok(world.recorder.get("/donors"))
+    refusals = [
+        client.post("/api/v1/auth/token", json={"username": "\x00", "password": ""}),
+        client.get("/api/v1/areas", query_string={"parent": "\x00", "q": "Ha"}),
+        client.get("/api/v1/receipts/HN%00-1"),
+        world.recorder.post("/contributions", {
+            "campaign_id": world.campaign_id, "fund_id": world.fund_id, "donor_id": world.donor_id,
+            "kind": "cash", "method": "bank_transfer", "amount_vnd": 100_000, "received_on": "2025-03-01",
+            "memo": "ủng hộ\x00"}),
+        world.recorder.post("/donors", {"kind": "individual", "name": "Nguyễn\x00 An"}),
+    ]
+    for resp in refusals:
+        assert resp.status_code == 422, (resp.request.path, resp.get_data(as_text=True))
+        assert resp.content_type == "application/problem+json"
+        assert "U+0000" in resp.get_json()["detail"]
+    assert world.recorder.ok(world.recorder.get("/contributions")) == []
+    assert world.recorder.ok(world.recorder.get("/donors")) == donors
+    # A page answers with a readable page, not a server error.
+    for page in (post_form(client, "/staff/login", {"username": "admin\x00", "password": "x"}),
+                 client.get("/tra-cuu", query_string={"q": "Nguyễn\x00"}), client.get("/r/HN%00-1")):
+        assert page.status_code == 422 and page.mimetype == "text/html", page.request.path
+        assert "U+0000" in page.get_data(as_text=True)
