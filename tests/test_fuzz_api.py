@@ -1,10 +1,13 @@
 """Every operation of /api/v1/openapi.json fuzzed by schemathesis, with an admin's token, on
 SQLite and PostgreSQL: no answer is a server error, and every refusal is problem+json
 (RFC 9457) with its type, title, status and detail. A ledger with a campaign, funds,
-donors, a pledge, gifts and an allocation is there, so ids the generator tries may exist."""
+donors, a pledge, gifts and an allocation is there, so ids the generator tries may exist.
+
+LEDGER_FUZZ_EXAMPLES sets the examples per operation (6 in CI; 100 for a long run)."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import schemathesis
@@ -13,7 +16,8 @@ from hypothesis import HealthCheck, settings
 from ledger.extensions import db
 from tests.helpers import build_world
 
-EXAMPLES = 6  # per operation and database: about a thousand requests in all
+# per operation and database: about a thousand requests in all at 6
+EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", 6))
 
 
 @pytest.fixture()

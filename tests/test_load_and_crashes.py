@@ -204,3 +204,5 @@ def test_mixed_load_with_kills_keeps_every_invariant(ctx, loaded):
     assert verify_journal() == []
     publish()
     assert verify_ledger() == []
+    print(f"\n{CLIENTS} x {OPS} operations; kills: {kills}; requests cut off and sent again: "
+          f"{recorder.cut_off + approver.cut_off}; contributions: {len(answered)}")
