@@ -38,23 +38,22 @@ TEST_AREAS = [
 ]
 
 
-def _prepare_postgres() -> str | None:
-    """Empty the test database; None when done, else why PostgreSQL is unreachable."""
+def fresh_postgres_or_skip(url: str = PG_URL) -> None:
+    """Empty (or create) the PostgreSQL database at `url`; when PostgreSQL is unreachable,
+    skip, or fail under LEDGER_REQUIRE_POSTGRES=1 (CI)."""
     try:
-        recreate_postgres_database(PG_URL, PG_ADMIN_URL)
-        return None
+        recreate_postgres_database(url, PG_ADMIN_URL)
     except sa.exc.OperationalError as exc:
-        return str(exc).splitlines()[0]
+        problem = str(exc).splitlines()[0]
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required (LEDGER_REQUIRE_POSTGRES=1) but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def app(request, tmp_path_factory):
     if request.param == "postgresql":
-        problem = _prepare_postgres()
-        if problem:
-            if REQUIRE_PG:
-                pytest.fail(f"PostgreSQL is required (LEDGER_REQUIRE_POSTGRES=1) but unreachable: {problem}")
-            pytest.skip(f"PostgreSQL unreachable: {problem}")
+        fresh_postgres_or_skip()
         url = PG_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ledger.sqlite3'}"

@@ -58,14 +58,11 @@ import sqlalchemy as sa
 
 from bench import generate as gen
 from ledger import create_app
-from ledger.database import recreate_postgres_database
 from ledger.extensions import db
 from ledger.fields import CCCD_PROVINCES
 from ledger.text import fold, mask_name
+from tests.conftest import PG_URL, fresh_postgres_or_skip
 
-PG_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/ledger_test")
-PG_ADMIN_URL = os.environ.get("LEDGER_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("LEDGER_REQUIRE_POSTGRES") == "1"
 PRIVACY_DATABASE = "ledger_test_privacy"
 
 SCALE_NAME = os.environ.get("LEDGER_PRIVACY_SCALE", "tiny")
@@ -130,13 +127,7 @@ def privacy_postgres_url() -> str:
 def ledger(request, tmp_path_factory):
     if request.param == "postgresql":
         url = privacy_postgres_url()
-        try:
-            recreate_postgres_database(url, PG_ADMIN_URL)
-        except sa.exc.OperationalError as exc:
-            problem = str(exc).splitlines()[0]
-            if REQUIRE_PG:
-                pytest.fail(f"PostgreSQL is required (LEDGER_REQUIRE_POSTGRES=1) but unreachable: {problem}")
-            pytest.skip(f"PostgreSQL unreachable: {problem}")
+        fresh_postgres_or_skip(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('privacy') / 'ledger.sqlite3'}"
     instance = str(tmp_path_factory.mktemp(f"instance-{request.param}"))
