@@ -101,3 +101,54 @@ def test_receipt_numbers_have_no_gaps_under_concurrent_recording(ctx):
         answer = client.get(f"/api/v1/receipts/{number}").get_json()
         assert answer["payload"]["number"] == number
         assert verify_envelope(Envelope(answer["payload"], answer["signature"]), keys).status == GENUINE
+
+
+def test_a_pledge_cancelled_while_a_gift_to_it_is_being_recorded_waits_for_the_gift(ctx, monkeypatch):
+    """The gift reads its pledge under the ledger lock and the cancellation takes the same
+    lock: the cancellation cannot commit between the gift's check and its commit, which
+    would leave a gift recorded against a pledge already cancelled."""
+    import threading
+
+    from ledger.pledges import service as pledges
+
+    w = build_world(ctx)
+    p = w.recorder.ok(w.recorder.post("/pledges", {
+        "campaign_id": w.campaign_id, "fund_id": w.fund_id, "donor_id": w.donor_id, "kind": "cash",
+        "amount_vnd": 10_000_000, "due_on": "2099-12-31"}), 201)
+    checked, release = threading.Event(), threading.Event()
+    real_check = pledges.check_pledge_fulfilment
+
+    def check_then_pause(*args, **kwargs):
+        pledge = real_check(*args, **kwargs)
+        checked.set()
+        assert release.wait(30)
+        return pledge
+
+    monkeypatch.setattr(pledges, "check_pledge_fulfilment", check_then_pause)
+    answers = {}
+
+    def give():
+        api = Api(ctx.test_client(), w.recorder.token)
+        answers["gift"] = api.post("/contributions", body(w, pledge_id=p["pledge_id"]))
+
+    def cancel():
+        api = Api(ctx.test_client(), w.recorder.token)
+        answers["cancel"] = api.post(f"/pledges/{p['pledge_id']}/cancel", {"reason": "Doanh nghiệp rút"})
+
+    gift, canceller = threading.Thread(target=give), threading.Thread(target=cancel)
+    gift.start()
+    assert checked.wait(30)
+    canceller.start()
+    canceller.join(1.5)
+    still_waiting = canceller.is_alive()
+    release.set()
+    gift.join(30)
+    canceller.join(30)
+    assert still_waiting, "the cancellation committed while a gift to the pledge was being recorded"
+    assert answers["gift"].status_code == 201, answers["gift"].get_json()
+    assert answers["cancel"].status_code == 200, answers["cancel"].get_json()  # cancelled after a partial gift
+    got = w.recorder.ok(w.recorder.get(f"/pledges/{p['pledge_id']}"))
+    assert (got["status"], got["fulfilled"]) == ("cancelled", "2000000")
+    # and once cancelled, no gift is recorded against it
+    late = w.recorder.post("/contributions", body(w, pledge_id=p["pledge_id"]))
+    assert late.status_code == 409 and count(Contribution) == 1

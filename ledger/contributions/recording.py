@@ -79,14 +79,14 @@ def number_receipts(contributions: list[NewContribution]) -> None:
     groups: dict[tuple, list[NewContribution]] = defaultdict(list)
     for c in contributions:
         groups[(c.fund.id, c.received_on.year)].append(c)
+    connection, counters = db.session.connection(), ReceiptCounter.__table__
     for (fund_id, year), group in groups.items():
-        last = db.session.scalar(
-            update(ReceiptCounter).where(ReceiptCounter.fund_id == fund_id, ReceiptCounter.year == year)
-            .values(last_number=ReceiptCounter.last_number + len(group)).returning(ReceiptCounter.last_number)
-            .execution_options(synchronize_session=False))  # see journal.service._advance_sequence
+        last = connection.scalar(  # on the connection, as journal.service._advance_sequence
+            update(counters).where(counters.c.fund_id == fund_id, counters.c.year == year)
+            .values(last_number=counters.c.last_number + len(group)).returning(counters.c.last_number))
         if last is None:  # the fund's first receipts of the year
             last = len(group)
-            db.session.execute(insert(ReceiptCounter.__table__).values(fund_id=fund_id, year=year, last_number=last))
+            connection.execute(insert(counters).values(fund_id=fund_id, year=year, last_number=last))
         code = group[0].fund.code
         for number, c in enumerate(group, last - len(group) + 1):
             c.receipt_number = f"{code}-{year:04d}-{number:06d}"

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.models import JournalTransaction
 from ..journal.resources import resource_from
-from ..journal.service import hold_ledger, lock_ledger, not_reversed, record_reversal, reversal_of
+from ..journal.service import hold_ledger, not_reversed, record_reversal, reversal_of
 from ..problems import Conflict, InvalidInput, NotFound
 from ..receipts.service import void_receipt
 from ..statement.service import mark_voided_in_statement
@@ -82,7 +82,9 @@ def check_earmark_target(data: dict) -> None:
 @transactional
 def record_contribution(user: User, data: dict) -> Contribution:
     """Record what was received, post it to the journal, number and sign its receipt."""
-    lock_ledger()
+    # No ledger lock yet: the checks read what no ledger write changes (the campaign, the
+    # fund, the donor, an earmark's target), and check_contribution takes the lock before
+    # it reads a pledge. Concurrent gifts then wait for each other only while writing.
     campaign, fund = check_scope(user, data["campaign_id"], data["fund_id"])
     [contribution_id] = record_checked(user, [check_contribution(campaign, fund, data)])
     return get_contribution(contribution_id)
@@ -120,6 +122,7 @@ def check_contribution(campaign, fund, data: dict, *, donor=None) -> NewContribu
     resource = resource_from(data, priced=True)
     pledge = None
     if data.get("pledge_id"):
+        hold_ledger()  # a pledge is cancelled under the lock (cancel_pledge): read it under it
         pledge = check_pledge_fulfilment(data["pledge_id"], donor, campaign, resource)
         # A contribution fulfilling an earmarked pledge carries its earmark.
         for field in ("earmark_area_code", "earmark_household_id"):

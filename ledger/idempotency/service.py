@@ -13,7 +13,7 @@ import hashlib
 from flask import Response, make_response, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.guard import current_user
@@ -48,7 +48,7 @@ def _body_parts() -> list[bytes]:
     return parts
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _replay(record, fingerprint: str) -> Response:
     if record.request_sha256 != fingerprint:
         raise InvalidInput(_l("This Idempotency-Key was used with a different request."),
                            errors={HEADER: [_l("Use a new key for a new request.")]})
@@ -57,9 +57,15 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return resp
 
 
-def _stored(user_id: int, key: str) -> IdempotencyRecord | None:
-    return db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+_RECORDS = IdempotencyRecord.__table__
+
+
+def _stored(user_id: int, key: str):
+    """The first answer sent with this key (a row: request_sha256, status, response_body), or None.
+    Read and written on the connection: no ORM object is needed, and every write pays for it."""
+    return db.session.connection().execute(
+        select(_RECORDS.c.request_sha256, _RECORDS.c.status, _RECORDS.c.response_body)
+        .where(_RECORDS.c.user_id == user_id, _RECORDS.c.key == key)).first()
 
 
 def idempotent(view):
@@ -82,10 +88,10 @@ def idempotent(view):
                     return _replay(record, fingerprint)
                 resp = make_response(view(*args, **kwargs))
                 if 200 <= resp.status_code < 300:
-                    db.session.add(IdempotencyRecord(
+                    db.session.flush()  # whatever the view left pending goes first, as before
+                    db.session.connection().execute(insert(_RECORDS).values(
                         user_id=user_id, key=key, request_sha256=fingerprint,
                         status=resp.status_code, response_body=resp.get_data(as_text=True)))
-                    db.session.flush()
                 return resp
         except IntegrityError:
             # A concurrent request with this key committed first; its effect stands, ours

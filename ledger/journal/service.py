@@ -74,11 +74,11 @@ def hold_ledger() -> None:
 
 def _advance_sequence(by: int = 1) -> int:
     """Reserve the next `by` seqs; returns the last of them."""
-    # synchronize_session=False: no object of the session mirrors this row, and checking
-    # every object held (thousands, in a statement import) made each record slower.
-    seq = db.session.scalar(update(LedgerSequence).where(LedgerSequence.id == 1)
-                            .values(last_seq=LedgerSequence.last_seq + by).returning(LedgerSequence.last_seq)
-                            .execution_options(synchronize_session=False))
+    # On the connection: no ORM object mirrors this row, and the ORM's bulk-update path
+    # cost more than the statement for every write.
+    table = LedgerSequence.__table__
+    seq = db.session.connection().scalar(update(table).where(table.c.id == 1)
+                                         .values(last_seq=table.c.last_seq + by).returning(table.c.last_seq))
     if seq is None:  # the migration inserts the row; a database emptied by hand lacks it
         seq = by - 1
         db.session.add(LedgerSequence(id=1, last_seq=seq))

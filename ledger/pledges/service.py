@@ -13,7 +13,7 @@ from ..database import transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.resources import Resource, resource_from
-from ..journal.service import not_reversed
+from ..journal.service import hold_ledger, not_reversed
 from ..problems import Conflict, InvalidInput, NotFound
 from ..text import clean_text
 from .models import Pledge, PledgeCancellation
@@ -108,6 +108,9 @@ def check_pledge_fulfilment(pledge_id: int, donor, campaign, resource: Resource)
 @transactional
 def cancel_pledge(user: User, pledge_id: int, reason: str) -> Pledge:
     require(user, "record")
+    # Under the ledger lock, as a contribution reads its pledge: no gift can fulfil the
+    # pledge between the check below and the cancellation.
+    hold_ledger()
     pledge = get_pledge(pledge_id)
     require_area(user, pledge.fund.area_code)
     if pledge.cancellation is not None:

@@ -116,11 +116,11 @@ def statement_names(donor_ids) -> dict[int, str]:
     (which rewrites that donor's rows) is waited for, so new rows get the name it left."""
     from ..donors.models import Donor
 
+    donors, connection = Donor.__table__, db.session.connection()
     ids, names = sorted(set(donor_ids) - {None}), {}
     for start in range(0, len(ids), 500):  # under every database's limit on bound parameters
-        rows = db.session.execute(select(Donor.__table__.c.id, Donor.__table__.c.name, Donor.__table__.c.public_display)
-                                  .where(Donor.__table__.c.id.in_(ids[start:start + 500]))
-                                  .with_for_update(read=True))
+        rows = connection.execute(select(donors.c.id, donors.c.name, donors.c.public_display)
+                                  .where(donors.c.id.in_(ids[start:start + 500])).with_for_update(read=True))
         names.update({i: Donor.display_name_of(name, display) for i, name, display in rows})
     return names
 
