@@ -12,6 +12,9 @@ What it measures, per backend, n operations each (one committed transaction per 
   allocation (API)         POST /api/v1/allocations, the same way
   bare insert              one INSERT of a contribution-like row into a table with no
                            constraints, indexes or logic, in its own committed transaction
+  round trips (k)          k - 1 round trips of SELECT 1 and a COMMIT on the DB-API connection,
+                           k being the statements one API contribution was counted to send:
+                           the floor under any write path that sends as many statements
 
 Why the bare insert is the baseline: every recorded contribution is at least one committed
 transaction writing one row. On the same engine the bare insert costs exactly that and
@@ -163,6 +166,54 @@ def bench_bare(app, n: int) -> float:
         return timed("bare insert", insert, n)
 
 
+def statements_per_contribution(app, w: dict) -> int:
+    """How many SQL statements one API contribution sends (counted on the engine, not
+    assumed), its transactions' COMMITs and ROLLBACKs included."""
+    from ledger.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    sent = 0
+
+    def count(*_args) -> None:
+        nonlocal sent
+        sent += 1
+
+    events = ("before_cursor_execute", "commit", "rollback")
+    for name in events:
+        sa.event.listen(engine, name, count)
+    try:
+        resp = app.test_client().post("/api/v1/contributions", json=contribution(w, True), headers={
+            "Authorization": f"Bearer {w['token']}", "Idempotency-Key": "bench-counted"})
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+    finally:
+        for name in events:
+            sa.event.remove(engine, name, count)
+    return sent
+
+
+def bench_round_trips(app, statements: int, n: int) -> float:
+    """The floor under any write path that sends this many statements one after another:
+    `statements` - 1 round trips of SELECT 1 and a COMMIT, on the DB-API connection
+    (no SQLAlchemy, no Python work between them)."""
+    from ledger.extensions import db
+
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+
+            def request(_i: int) -> None:
+                for _ in range(statements - 1):
+                    cursor.execute("SELECT 1")
+                    cursor.fetchall()
+                raw.commit()
+
+            return timed(f"round trips ({statements})", request, n)
+        finally:
+            raw.close()
+
+
 def run(backend: str, n: int) -> dict[str, float]:
     from ledger import create_app
     from ledger.extensions import db
@@ -182,7 +233,9 @@ def run(backend: str, n: int) -> dict[str, float]:
     w = set_up(app, n)
     print(f"set-up ({len(w['households'])} approved households): {time.perf_counter() - start:.1f} s")
 
-    totals = {**bench_service(app, w, n), **bench_api(app, w, n), "bare insert": bench_bare(app, n)}
+    statements = statements_per_contribution(app, w)
+    totals = {**bench_service(app, w, n), **bench_api(app, w, n), "bare insert": bench_bare(app, n),
+              f"round trips ({statements})": bench_round_trips(app, statements, n)}
     bare_ms = totals["bare insert"] / n * 1000
     print(f"{'operation':<24}{'count':>8}{'total s':>10}{'ops/s':>10}{'ms/op':>9}{'x bare':>9}")
     for name, seconds in totals.items():
@@ -193,7 +246,9 @@ def run(backend: str, n: int) -> dict[str, float]:
         figure(name, n / seconds, "ops/s", limit=n / totals["bare insert"], limit_name="bare INSERT + commit", n=n,
                target=TARGET_API_CONTRIBUTIONS_PER_S if (name, backend) == ("contribution (API)", "postgresql")
                else None)
-        for name, seconds in totals.items() if name != "bare insert"])
+        for name, seconds in totals.items() if name != "bare insert" and not name.startswith("round trips")])
+    print(f"one API contribution sends {statements} statements (COMMIT and ROLLBACK included); "
+          f"\"round trips ({statements})\" is that many round trips alone, the floor under it on this connection")
 
     with app.app_context():
         problems = verify_journal()

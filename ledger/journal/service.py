@@ -214,18 +214,21 @@ def _move_holding(fund_id: int, contribution_id: int, commodity: str, units: int
     first that the fund holds enough, and explain; CHECK (units >= 0) is the last defence."""
     from ..contributions.models import Contribution
 
+    # On the connection: the ORM's update path flushed every pending object first and
+    # cost a third of an allocation; no object of the session mirrors a lot.
+    lots, connection = Holding.__table__, db.session.connection()
     if units < 0:
-        db.session.execute(update(Holding).where(
-            Holding.fund_id == fund_id, Holding.contribution_id == contribution_id, Holding.commodity == commodity)
-            .values(units=Holding.units + units).execution_options(synchronize_session=False))
+        connection.execute(update(lots).where(
+            lots.c.fund_id == fund_id, lots.c.contribution_id == contribution_id, lots.c.commodity == commodity)
+            .values(units=lots.c.units + units))
         return
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
     received_on = db.session.get(Contribution, contribution_id).received_on
-    db.session.execute(
-        insert(Holding).values(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity,
-                               units=units, received_on=received_on)
+    connection.execute(
+        insert(lots).values(fund_id=fund_id, contribution_id=contribution_id, commodity=commodity,
+                            units=units, received_on=received_on)
         .on_conflict_do_update(index_elements=["fund_id", "contribution_id", "commodity"],
-                               set_={"units": Holding.units + units}))
+                               set_={"units": lots.c.units + units}))
 
 
 def fund_balances(fund_id: int) -> dict[str, int]:
