@@ -35,7 +35,7 @@ def load_settings() -> dict:
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: database.py pings only connections that rested in the pool.
         "LEDGER_PUBLIC_URL": os.environ.get("LEDGER_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Bearer tokens live this long (seconds).
         "LEDGER_TOKEN_TTL": int(os.environ.get("LEDGER_TOKEN_TTL", 8 * 3600)),

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from receipts import words
 
+from ..database import reads_only
 from ..extensions import db
 from ..problems import LedgerError
 from ..receipts import service as receipts
@@ -95,6 +96,7 @@ def _date(iso) -> str:
 
 
 @bp.get("/r/<string:number>")
+@reads_only
 def receipt_page(number):
     """What a receipt's QR code opens: genuine, not genuine or voided, in large words; the
     receipt's content; and where the contribution went."""

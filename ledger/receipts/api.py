@@ -2,6 +2,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from ..auth.guard import current_user, token_required
+from ..database import reads_only
 from . import service
 from .schemas import BatchQuery, ReceiptOut
 
@@ -27,6 +28,7 @@ def get_receipt_pdf(number):
 
 @blp.get("/<string:number>")
 @blp.response(200, ReceiptOut)
+@reads_only
 def get_receipt(number):
     """The public receipt: signed payload, signature, status (valid or voided)."""
     return service.get_receipt(number)

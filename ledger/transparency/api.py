@@ -1,5 +1,6 @@
 from flask_smorest import Blueprint
 
+from ..database import reads_only
 from . import log, service
 from .schemas import (
     CheckpointOut,
@@ -20,6 +21,7 @@ blp = Blueprint("transparency", __name__, url_prefix="/transparency",
 
 @blp.get("/keys")
 @blp.response(200, KeysOut)
+@reads_only
 def get_keys():
     """Every public key that has signed receipts and checkpoints, the active one first."""
     service.ensure_key_on_record()  # a fresh ledger publishes its key before the first receipt
@@ -29,6 +31,7 @@ def get_keys():
 @blp.get("/checkpoint")
 @blp.arguments(CheckpointQuery, location="query")
 @blp.response(200, CheckpointOut)
+@reads_only
 def get_checkpoint(args):
     """The latest signed checkpoint (signed now if the log grew), or a stored one by size."""
     return log.checkpoint_at(args.get("size"))
@@ -37,6 +40,7 @@ def get_checkpoint(args):
 @blp.get("/proof")
 @blp.arguments(ProofQuery, location="query")
 @blp.response(200, ProofOut)
+@reads_only
 def get_inclusion_proof(args):
     """RFC 9162 inclusion proof of entry `leaf` in the tree of `size` entries."""
     size = args.get("size") or log.checkpoint_at(None).size
@@ -48,6 +52,7 @@ def get_inclusion_proof(args):
 @blp.get("/consistency")
 @blp.arguments(ConsistencyQuery, location="query")
 @blp.response(200, ConsistencyOut)
+@reads_only
 def get_consistency_proof(args):
     """RFC 9162 consistency proof between the trees of `from` and `to` entries."""
     hashes = log.consistency_proof(args["first"], args["second"])
@@ -57,6 +62,7 @@ def get_consistency_proof(args):
 @blp.get("/entries")
 @blp.arguments(EntriesQuery, location="query")
 @blp.response(200, EntriesOut)
+@reads_only
 def get_entries(args):
     """The entries [start, end): each one's data is exactly the bytes its leaf hashes."""
     return {"entries": log.entries(args["start"], args["end"])}
