@@ -26,9 +26,13 @@ LEDGER_LOCK = "ledger_lock"  # session.info key of the lock journal.service.lock
 T = TypeVar("T")
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _on_connect(dbapi_connection, _record):
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
         # Let SQLAlchemy's "begin" event below issue BEGIN itself.
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
@@ -56,7 +60,7 @@ def _on_checkout(dbapi_connection, record, _proxy):
     idle_since = record.info.get("ledger_idle_since")
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
         return  # new, or just used
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if _is_sqlite(dbapi_connection):
         return  # a file: nothing to lose between uses
     autocommit = dbapi_connection.autocommit
     try:
