@@ -28,7 +28,7 @@ from ledger.receipts.models import Receipt
 from ledger.statement.models import StatementEntry
 from ledger.transparency.audit import verify_ledger
 from ledger.transparency.log import publish
-from tests.helpers import build_world
+from tests.helpers import build_world, make_user
 
 
 @pytest.fixture()
@@ -129,3 +129,123 @@ def test_households_in_bulk_keep_the_timeline_and_area_rules(world):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Household)) == count
     assert db.session.scalar(select(func.count()).select_from(HouseholdStatusEvent)) == 4
+
+
+# --- allocations in bulk ---------------------------------------------------------------------
+
+def _side(world, code: str) -> tuple[int, list[int], list[int]]:
+    """A fund of Hà Nội with the same lots as every other side (two cash gifts, one earmarked
+    for the side's second household, and cement), and four approved households:
+    (fund id, contribution ids, household ids)."""
+    admin, recorder = world.admin, world.recorder
+    fund_id = admin.ok(admin.post("/funds", {"code": code, "name": f"Quỹ {code}", "area_code": "01"}))["fund_id"]
+    households = [world.household(support_type="new_build" if i != 2 else "repair") for i in range(4)]
+    gifts = [{"amount_vnd": 20_000_000, "received_on": "2025-03-01"},
+             {"amount_vnd": 12_000_000, "received_on": "2025-03-02", "earmark_household_id": households[1]},
+             {"amount_vnd": 25_000_000, "received_on": "2025-03-03"},
+             {"kind": "material", "method": "in_kind", "item": "Xi măng", "unit": "bao", "quantity": "200",
+              "unit_value_vnd": 90_000, "received_on": "2025-03-04"}]
+    ids = [recorder.ok(world.contribute(fund_id=fund_id, **gift))["contribution_id"] for gift in gifts]
+    return fund_id, ids, households
+
+
+def _requests(households: list[int]) -> list[dict]:
+    return [{"household_id": households[0], "kind": "cash", "amount_vnd": 15_000_000},
+            {"household_id": households[1], "kind": "cash", "amount_vnd": 14_000_000},  # its earmarked lot too
+            {"household_id": households[2], "kind": "cash", "amount_vnd": 9_000_000},
+            {"household_id": households[0], "kind": "cash", "amount_vnd": 10_000_000},
+            {"household_id": households[3], "kind": "material", "item": "Xi măng", "unit": "bao", "quantity": "150"}]
+
+
+def _counts() -> tuple[int, int, int]:
+    from ledger.allocations.models import Allocation, AllocationLine
+    from ledger.journal.models import Holding
+
+    db.session.rollback()
+    return (db.session.scalar(select(func.count()).select_from(Allocation)),
+            db.session.scalar(select(func.count()).select_from(AllocationLine)),
+            db.session.scalar(select(func.count()).select_from(JournalTransaction))
+            + db.session.scalar(select(func.sum(Holding.units))))
+
+
+def test_allocations_in_bulk_draw_and_record_as_one_at_a_time(world):
+    """The same requests, in bulk from one fund and one by one from another with the same lots,
+    draw the same lots (FIFO, the earmarked lot only for its household), leave the same in
+    the funds, and write leaves that `verify` rebuilds."""
+    from ledger.allocations.models import Allocation
+    from ledger.allocations.schemas import AllocationIn
+    from ledger.allocations.service import allocate_in_bulk, allocate_to_household
+    from ledger.journal.models import Holding
+
+    user = _recorder()
+    bulk_fund, bulk_gifts, bulk_households = _side(world, "BULK")
+    one_fund, one_gifts, one_households = _side(world, "ONEBYONE")
+    ids = allocate_in_bulk(user, bulk_fund, _requests(bulk_households))
+    for data in _requests(one_households):  # read as the API reads them, as allocate_in_bulk does
+        allocate_to_household(user, AllocationIn().load({**data, "fund_id": one_fund}))
+    db.session.rollback()
+
+    def drawn(fund_id, gifts, households):
+        allocations = db.session.scalars(select(Allocation).where(Allocation.fund_id == fund_id)
+                                         .order_by(Allocation.id)).all()
+        return [(households.index(a.household_id), a.commodity == "VND", a.units, a.value_vnd,
+                 [(gifts.index(line.contribution_id), line.units, line.value_vnd) for line in a.lines])
+                for a in allocations]
+
+    def left(fund_id, gifts):
+        return sorted((gifts.index(h.contribution_id), h.units)
+                      for h in db.session.scalars(select(Holding).where(Holding.fund_id == fund_id)))
+
+    expected = drawn(one_fund, one_gifts, one_households)
+    assert drawn(bulk_fund, bulk_gifts, bulk_households) == expected
+    assert expected[1][4] == [(0, 5_000_000, 5_000_000), (1, 9_000_000, 9_000_000)]  # earmarked lot for its own
+    assert expected[2][4] == [(2, 9_000_000, 9_000_000)]  # ... and skipped for another
+    assert expected[4][4] == [(3, 150_000, 13_500_000)]  # 150 bags, in thousandths
+    assert left(bulk_fund, bulk_gifts) == left(one_fund, one_gifts)
+    assert [a.id for a in db.session.scalars(select(Allocation).where(Allocation.fund_id == bulk_fund)
+                                               .order_by(Allocation.id))] == ids
+    # The API lists a bulk allocation as any other, with its lines and its log entry.
+    listed = world.recorder.ok(world.recorder.get("/allocations", fund_id=bulk_fund), 200)
+    assert [a["allocation_id"] for a in listed] == ids
+    assert all(a["status"] == "valid" and a["leaf_index"] is not None and a["lines"] for a in listed)
+    publish()
+    assert verify_journal() == [] and verify_ledger() == []
+
+
+def test_allocations_in_bulk_refused_record_nothing(world):
+    """One request that breaks a rule, or would need a second person, refuses the lot, says
+    which, and changes nothing."""
+    from ledger.allocations.service import allocate_in_bulk
+    from ledger.problems import Conflict, Forbidden, NotFound
+
+    fund_id, gifts, households = _side(world, "BULK")
+    surveyed = world.household(approved=False)
+    ok = {"household_id": households[0], "kind": "cash", "amount_vnd": 1_000_000}
+    before = _counts()
+    refused = [  # (error, requests, the request named)
+        (Conflict, [ok, {**ok, "amount_vnd": 50_000_000}], 1),  # the pool runs dry at the second
+        (Conflict, [ok, {**ok, "household_id": surveyed}], 1),  # not approved
+        (Conflict, [{**ok, "household_id": households[2], "amount_vnd": 31_000_000}], 0),  # a repair: 30 M
+        (InvalidInput, [{**ok, "source_contribution_id": gifts[0]}], None),  # the pool only
+        (NotFound, [ok, {**ok, "household_id": 999_999}], 1),
+        (InvalidInput, [ok, {**ok, "amount_vnd": 0}], 1),
+        (InvalidInput, [{**ok, "amount_vnd": 1.5}], 0),  # no floats for money
+    ]
+    for error, requests, named in refused:
+        with pytest.raises(error) as caught:
+            allocate_in_bulk(_recorder(), fund_id, requests)
+        if named is not None:
+            assert all(key.startswith(f"requests.{named}") for key in caught.value.errors), caught.value.errors
+            assert f"{named + 1}" in str(caught.value.detail)
+        assert _counts() == before, requests
+    # Above the approval threshold: a second person must approve it, so not in bulk.
+    world.recorder.ok(world.contribute(fund_id=fund_id, amount_vnd=60_000_000, received_on="2025-03-05"))
+    before = _counts()
+    with pytest.raises(Conflict, match="người thứ hai phê duyệt"):
+        allocate_in_bulk(_recorder(), fund_id, [{**ok, "amount_vnd": 55_000_000}])
+    assert _counts() == before
+    make_user("recorder_hcm", "recorder", "79")
+    other = db.session.scalar(select(User).where(User.username == "recorder_hcm"))
+    with pytest.raises(Forbidden):
+        allocate_in_bulk(other, fund_id, [ok])
+    assert _counts() == before

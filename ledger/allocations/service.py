@@ -23,18 +23,30 @@ from ..auth.models import User
 from ..auth.service import can, require, require_area
 from ..contributions.models import Contribution
 from ..contributions.service import may_fund
-from ..database import transactional
+from ..database import insert_rows, transactional
 from ..extensions import db
 from ..funds.models import Fund
 from ..funds.service import get_fund
 from ..households.models import STATUSES, Household
-from ..households.service import allocated_value, get_household, household_identity
+from ..households.service import allocated_value, allocated_values, get_household, household_identity
 from ..journal.models import JournalTransaction
 from ..journal.quantities import value_vnd
 from ..journal.resources import Resource, resource_from
-from ..journal.service import Leg, draw_lots, hold_ledger, record_reversal, record_transaction, reversal_of
-from ..problems import Conflict, Forbidden, NotFound
+from ..journal.service import (
+    FundLots,
+    Leg,
+    PlannedTransaction,
+    draw_lots,
+    hold_ledger,
+    lock_ledger,
+    record_reversal,
+    record_transaction,
+    record_transactions,
+    reversal_of,
+)
+from ..problems import Conflict, Forbidden, InvalidInput, NotFound
 from ..text import clean_text
+from ..types import utcnow
 from .models import Allocation, AllocationLine
 
 
@@ -68,10 +80,33 @@ class _Draw:
     approved_vnd: int
 
 
-def _draw(user: User, data: dict) -> _Draw:
+class _Bulk:
+    """What _draw reads of the ledger, for many allocations from one fund in one
+    transaction: the fund's lots per commodity read once (journal.service.FundLots) and the
+    households' allocated values, both kept up to date as each allocation is drawn."""
+
+    def __init__(self, fund_id: int, household_ids: list[int]):
+        self.fund_id = fund_id
+        self.pools: dict[str, FundLots] = {}
+        self.allocated = allocated_values(household_ids)
+
+    def draw_lots(self, fund_id: int, commodity: str, units: int, **how):
+        if commodity not in self.pools:
+            self.pools[commodity] = FundLots(fund_id, commodity)
+        return self.pools[commodity].draw(fund_id, commodity, units, **how)
+
+    def allocated_value(self, household_id: int) -> int:
+        return self.allocated.get(household_id, 0)
+
+    def drawn(self, draw: _Draw) -> None:
+        self.allocated[draw.household.id] = self.allocated_value(draw.household.id) + draw.value_vnd
+
+
+def _draw(user: User, data: dict, bulk: _Bulk | None = None) -> _Draw:
     """Every rule of an allocation, checked now (the caller holds the ledger lock): the
     user's area, the household's status, earmarks, what the fund holds, the household's
-    approved amount (past it only with an override reason)."""
+    approved amount (past it only with an override reason). `bulk`: one of many drawn in
+    one transaction (allocate_in_bulk), read from what the earlier ones left."""
     fund = get_fund(data["fund_id"])
     household = get_household(data["household_id"])
     require_area(user, fund.area_code)
@@ -87,14 +122,15 @@ def _draw(user: User, data: dict) -> _Draw:
         if not may_fund(named, household):
             raise Conflict(_l("Contribution %(receipt)s is earmarked for another use.",
                               receipt=named.receipt_number))
-    lots = draw_lots(fund.id, resource.commodity, resource.units, source_contribution_id=source_id,
-                     eligible=lambda c: may_fund(c, household))
+    lots = (bulk.draw_lots if bulk else draw_lots)(
+        fund.id, resource.commodity, resource.units, source_contribution_id=source_id,
+        eligible=lambda c: may_fund(c, household))
     # Each line is valued at its contribution's own unit value, rounded once, here.
     lines = [(c, units, value_vnd(units, resource.kind, c.unit_price_vnd or 0)) for c, units in lots]
     total_value = sum(v for _, _, v in lines)
 
     override_reason = clean_text(data["override_reason"]) if data.get("override_reason") else None
-    after = allocated_value(household.id) + total_value
+    after = (bulk.allocated_value if bulk else allocated_value)(household.id) + total_value
     if after > household.approved_amount_vnd:
         if override_reason is None:
             raise Conflict(
@@ -106,7 +142,8 @@ def _draw(user: User, data: dict) -> _Draw:
     return _Draw(fund, household, resource, lines, total_value, override_reason, household.approved_amount_vnd)
 
 
-def _record_allocation(user: User, data: dict, draw: _Draw) -> Allocation:
+def _transaction(draw: _Draw) -> PlannedTransaction:
+    """An allocation's journal transaction: each lot from the fund to the household."""
     fund, household, resource = draw.fund, draw.household, draw.resource
     legs, refs = [], {}
     for contribution, units, _value in draw.lines:
@@ -115,8 +152,14 @@ def _record_allocation(user: User, data: dict, draw: _Draw) -> Allocation:
                  Leg(household.account, resource.commodity, units, contribution.id)]
     public = public_allocation(fund.code, household.id, household.commune_code, draw.value_vnd,
                                draw.override_reason is not None)
-    txn = record_transaction("allocation", user.id, legs, public, contribution_refs=refs,
-                             private={"household": household_identity(household)})
+    return PlannedTransaction(legs, public, refs, private={"household": household_identity(household)})
+
+
+def _record_allocation(user: User, data: dict, draw: _Draw) -> Allocation:
+    fund, household, resource = draw.fund, draw.household, draw.resource
+    planned = _transaction(draw)
+    txn = record_transaction("allocation", user.id, planned.legs, planned.public,
+                             contribution_refs=planned.contribution_refs, private=planned.private)
     allocation = Allocation(fund_id=fund.id, household_id=household.id, kind=resource.kind,
                             commodity=resource.commodity, units=resource.units, value_vnd=draw.value_vnd,
                             source_contribution_id=data.get("source_contribution_id"),
@@ -143,6 +186,67 @@ def allocate_to_household(user: User, data: dict) -> Allocation | Approval:
         return request_approval(user, "allocation", request, area_code=draw.fund.area_code,
                                 value_vnd=draw.value_vnd, reason=draw.override_reason)
     return _record_allocation(user, data, draw)
+
+
+@transactional
+def allocate_in_bulk(user: User, fund_id: int, requests: list[dict]) -> list[int]:
+    """Many allocations from one fund's pool at once, first-in-first-out (say, every
+    approved household of a commune; bench/generate.py funds 334,234 this way): each
+    request checked by every rule of allocate_to_household (_draw), in order, as if the
+    earlier ones were recorded; then all written in a few statements. One that is refused,
+    or that would wait for a second person's approval, refuses the lot: nothing is
+    recorded. Each request as the API takes one, less fund_id. The new allocations' ids,
+    in order."""
+    require(user, "record")
+    lock_ledger()
+    if any(data.get("source_contribution_id") is not None for data in requests):
+        raise InvalidInput(_l("Allocations in bulk draw from the fund's pool: allocate from a named contribution "
+                              "one at a time."), errors={"source_contribution_id": [_l("Not allowed here.")]})
+    requests = [_request(number, data, fund_id) for number, data in enumerate(requests, 1)]
+    household_ids = sorted({data["household_id"] for data in requests})
+    for start in range(0, len(household_ids), 500):  # into the session at once, a few hundred a query
+        db.session.scalars(select(Household).where(Household.id.in_(household_ids[start:start + 500]))).all()
+    bulk = _Bulk(fund_id, household_ids)
+    draws = []
+    for number, data in enumerate(requests, 1):
+        try:
+            draw = _draw(user, data, bulk)
+            if needs_approval("allocation", value_vnd=draw.value_vnd, override=draw.override_reason is not None):
+                raise Conflict(_l("This allocation needs a second person's approval: request it on its own."))
+        except (Conflict, InvalidInput, NotFound) as err:
+            raise type(err)(_l("Allocation %(number)s of %(count)s (household %(household)s) cannot be made: "
+                               "%(why)s Nothing was recorded.", number=number, count=len(requests),
+                               household=data["household_id"], why=err.detail),
+                            errors={f"requests.{number - 1}": [str(err.detail)]}) from err
+        bulk.drawn(draw)
+        draws.append((data, draw))
+    txn_ids = record_transactions("allocation", user.id, [_transaction(draw) for _data, draw in draws])
+    now = utcnow()
+    ids = insert_rows(Allocation.__table__, [
+        {"fund_id": fund_id, "household_id": draw.household.id, "kind": draw.resource.kind,
+         "commodity": draw.resource.commodity, "units": draw.resource.units, "value_vnd": draw.value_vnd,
+         "source_contribution_id": None, "override_reason": None, "note": data.get("note"), "txn_id": txn_id,
+         "created_by_id": user.id, "created_at": now}
+        for (data, draw), txn_id in zip(draws, txn_ids, strict=True)], returning_ids=True)
+    insert_rows(AllocationLine.__table__, [
+        {"allocation_id": allocation_id, "contribution_id": c.id, "units": units, "value_vnd": value}
+        for (_data, draw), allocation_id in zip(draws, ids, strict=True) for c, units, value in draw.lines])
+    return ids
+
+
+def _request(number: int, data: dict, fund_id: int) -> dict:
+    """One request of a bulk allocation, read as the API reads one (amounts above zero,
+    quantities as decimal strings, no unknown field)."""
+    from marshmallow import ValidationError
+
+    from .schemas import AllocationIn
+
+    try:
+        return AllocationIn().load({**data, "fund_id": fund_id})
+    except ValidationError as err:
+        raise InvalidInput(_l("Allocation %(number)s has invalid fields. Nothing was recorded.", number=number),
+                           errors={f"requests.{number - 1}.{name}": messages
+                                   for name, messages in err.messages.items()}) from err
 
 
 def carry_out_allocation(user: User, data: dict, approver: User) -> tuple[Allocation, JournalTransaction]:

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal_column, select, tuple_, update
+from sqlalchemy import bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, lazyload
 
 from receipts.payload import canonical_bytes
 
-from ..database import LEDGER_LOCK
+from ..database import LEDGER_LOCK, insert_rows
 from ..extensions import db
 from ..problems import Conflict
 from ..text import clean_text
@@ -209,6 +209,61 @@ def record_transaction(kind: str, user_id: int, legs: Iterable[Leg], public: dic
     return txn
 
 
+@dataclass
+class PlannedTransaction:
+    """One transaction of a lot written together (record_transactions): what
+    record_transaction() takes for one."""
+
+    legs: list[Leg]
+    public: dict[str, Any]
+    contribution_refs: dict[int, str]
+    private: dict[str, dict] | None = None
+
+
+def record_transactions(kind: str, user_id: int, planned: list[PlannedTransaction]) -> list[int]:
+    """Record many balanced transactions at once, as record_transaction() would one after
+    another (consecutive seqs, the same leaves, the lots moved), in a few statements:
+    their ids, in order. The caller holds the ledger lock."""
+    if not planned:
+        return []
+    legs_of = [check_balanced(p.legs) for p in planned]
+    seqs = reserve_seqs(len(planned))
+    recorded_at = utcnow()
+    rows, salts = [], []
+    for p, legs, seq in zip(planned, legs_of, seqs, strict=True):
+        public_json, sha256, salt = sealed_leaf(
+            seq=seq, kind=kind, recorded_at=recorded_at,
+            postings=[(leg.account, leg.commodity, leg.units, p.contribution_refs[leg.contribution_id])
+                      for leg in legs],
+            public=p.public, private=p.private)
+        rows.append({"seq": seq, "kind": kind, "recorded_at": recorded_at, "recorded_by_id": user_id,
+                     "reverses_id": None, "reason": None, "public_json": public_json, "sha256": sha256})
+        salts.append(salt)
+    txn_ids = insert_rows(JournalTransaction.__table__, rows, returning_ids=True)
+    insert_rows(LeafSalt.__table__, [{"txn_id": txn_id, "salt": salt}
+                                     for txn_id, salt in zip(txn_ids, salts, strict=True) if salt])
+    insert_rows(Posting.__table__, [
+        {"txn_id": txn_id, "account": leg.account, "commodity": leg.commodity, "units": leg.units,
+         "contribution_id": leg.contribution_id}
+        for txn_id, legs in zip(txn_ids, legs_of, strict=True) for leg in legs])
+    moves: dict[tuple[int, int, str], int] = defaultdict(int)  # each lot moved once, by the sum
+    for legs in legs_of:
+        for leg in legs:
+            if leg.fund_id is not None:
+                moves[(leg.fund_id, leg.contribution_id, leg.commodity)] += leg.units
+    taken = [{"f": f, "c": c, "m": m, "d": units} for (f, c, m), units in moves.items() if units < 0]
+    if taken:
+        lots = Holding.__table__
+        db.session.connection().execute(
+            update(lots).where(lots.c.fund_id == bindparam("f"), lots.c.contribution_id == bindparam("c"),
+                               lots.c.commodity == bindparam("m")).values(units=lots.c.units + bindparam("d")),
+            taken)
+    for (fund_id, contribution_id, commodity), units in moves.items():
+        if units > 0:
+            _move_holding(fund_id, contribution_id, commodity, units)
+    return txn_ids
+
+
 def _move_holding(fund_id: int, contribution_id: int, commodity: str, units: int) -> None:
     """Add `units` to a fund's lot (an upsert), or take them (an update). Callers check
     first that the fund holds enough, and explain; CHECK (units >= 0) is the last defence."""
@@ -259,30 +314,75 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
              .order_by(Holding.received_on, Holding.contribution_id))
     if source_contribution_id is not None:
         query = query.where(Holding.contribution_id == source_contribution_id)
+
+    def pages():
+        after, batch = None, 4
+        while True:
+            page = query if after is None else query.where(
+                tuple_(Holding.received_on, Holding.contribution_id) > tuple_(*after))
+            rows = db.session.execute(page.limit(batch)).all()
+            for contribution, held, received_on in rows:
+                after = (received_on, contribution.id)
+                yield contribution, held
+            if len(rows) < batch:
+                return
+            batch = min(batch * 4, 256)  # most draws end in the first lots; long ones read more at once
+
+    return take_lots(pages(), commodity, units, eligible)
+
+
+def take_lots(lots: Iterable[tuple[Any, int]], commodity: str, units: int,
+              eligible: Callable[[Any], bool]) -> list[tuple[Any, int]]:
+    """The FIFO rule itself: from (contribution, units held) in FIFO order, take `units`
+    from the eligible lots, oldest first; or Conflict saying how much is available."""
     drawn: list[tuple[Any, int]] = []
-    remaining, available, after, batch = units, 0, None, 4
-    while True:
-        page = query if after is None else query.where(
-            tuple_(Holding.received_on, Holding.contribution_id) > tuple_(*after))
-        rows = db.session.execute(page.limit(batch)).all()
-        for contribution, held, received_on in rows:
-            after = (received_on, contribution.id)
-            if not eligible(contribution):
-                continue
-            take = min(held, remaining)
-            drawn.append((contribution, take))
-            available += held
-            remaining -= take
-            if remaining == 0:
-                return drawn
-        if len(rows) < batch:
-            break
-        batch = min(batch * 4, 256)  # most draws end in the first lots; long ones read more at once
+    remaining, available = units, 0
+    for contribution, held in lots:
+        if held <= 0 or not eligible(contribution):
+            continue
+        take = min(held, remaining)
+        drawn.append((contribution, take))
+        available += held
+        remaining -= take
+        if remaining == 0:
+            return drawn
     kind = kind_of(commodity)
     raise Conflict(
         _l("Not enough available: %(wanted)s asked, %(available)s available for this use.",
            wanted=format_units(units, kind), available=format_units(available, kind)),
         available=format_units(available, kind))
+
+
+class FundLots:
+    """A fund's lots of one commodity read once, in FIFO order, for many draws in one
+    transaction (allocate_in_bulk): draw() answers as draw_lots() would after every
+    earlier draw had been recorded, by the same rule (take_lots). The caller holds the
+    ledger lock, so nothing else moves these lots meanwhile."""
+
+    def __init__(self, fund_id: int, commodity: str):
+        from ..contributions.models import Contribution
+
+        self.fund_id, self.commodity = fund_id, commodity
+        rows = db.session.execute(
+            select(Contribution, Holding.units).options(lazyload("*"))
+            .join(Holding, Holding.contribution_id == Contribution.id)
+            .where(Holding.fund_id == fund_id, Holding.commodity == commodity, Holding.units > literal_column("0"))
+            .order_by(Holding.received_on, Holding.contribution_id)).all()
+        self.lots = [[contribution, held] for contribution, held in rows]
+        self.lot_of = {id(lot[0]): lot for lot in self.lots}
+        self.first = 0  # the lots before it are empty
+
+    def draw(self, fund_id: int, commodity: str, units: int, *, source_contribution_id: int | None,
+             eligible: Callable[[Any], bool]) -> list[tuple[Any, int]]:
+        if (fund_id, commodity) != (self.fund_id, self.commodity) or source_contribution_id is not None:
+            raise ValueError("FundLots draws its own fund's pool, first-in-first-out only")  # a bug, not input
+        while self.first < len(self.lots) and self.lots[self.first][1] == 0:
+            self.first += 1
+        lots = (self.lots[i] for i in range(self.first, len(self.lots)))
+        drawn = take_lots(((contribution, held) for contribution, held in lots), commodity, units, eligible)
+        for contribution, taken in drawn:  # recorded in this transaction: no longer there
+            self.lot_of[id(contribution)][1] -= taken
+        return drawn
 
 
 def record_reversal(user_id: int, txn: JournalTransaction, fund_ids: dict[str, int], public: dict[str, Any],
