@@ -151,6 +151,16 @@ def insert_rows(table, rows: list[dict], *, returning_ids: bool = False) -> list
     session = db.session
     connection = session.connection()
     dialect = connection.dialect
+    if dialect.name == "sqlite" and returning_ids and len(rows) > 1:
+        # SQLAlchemy sends an INSERT ... RETURNING one row at a time on SQLite, to keep the
+        # rows' order. A writer holds SQLite's one write lock (BEGIN IMMEDIATE) and no row
+        # is ever deleted, so the ids are those after the largest: given here, and every
+        # row goes in one executemany (a writer without the lock would fail on the key,
+        # never write a wrong id).
+        first = connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
+        ids = list(range(first, first + len(rows)))
+        connection.execute(insert(table), [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
+        return ids
     if dialect.name != "postgresql" or len(rows) < COPY_FROM:
         # On the connection, not the session: a Table needs none of the ORM's bookkeeping,
         # which cost more than the INSERT itself for a single gift.

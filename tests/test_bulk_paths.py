@@ -249,3 +249,16 @@ def test_allocations_in_bulk_refused_record_nothing(world):
     with pytest.raises(Forbidden):
         allocate_in_bulk(other, fund_id, [ok])
     assert _counts() == before
+
+
+@pytest.mark.parametrize("count", [1, 3, 120])  # one row; a few (SQLite: ids given, one executemany); COPY
+def test_rows_written_together_get_their_own_ids_in_order(world, count):
+    from ledger.database import insert_rows
+    from ledger.journal.models import Material
+
+    with write_transaction():
+        ids = insert_rows(Material.__table__, [{"item": f"Gạch {i}", "unit": "viên", "key": f"gạch {i}|viên"}
+                                               for i in range(count)], returning_ids=True)
+    db.session.rollback()
+    stored = dict(db.session.execute(select(Material.key, Material.id).where(Material.id.in_(ids))).all())
+    assert [stored[f"gạch {i}|viên"] for i in range(count)] == ids and len(set(ids)) == count
