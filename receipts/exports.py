@@ -170,16 +170,36 @@ def _csv_cell(kind: str):
     def day(v):
         return "" if v is None else _date(v).isoformat()
 
-    def moment(v):
-        return "" if v is None else _utc(v).isoformat(sep=" ")
-
+    moment = _repeating(lambda v: _utc(v).isoformat(sep=" "), none="")
     return {TEXT: text, INTEGER: integer, VND: integer, QUANTITY: quantity, DATE: day, DATETIME: moment}[kind]
+
+
+def _repeating(convert, *, none):
+    """A date-time column's converter that remembers its last value: the postings of one
+    transaction, and the thousands of gifts of one statement import, share their moment,
+    and converting it (to UTC, then to text) cost more than the rest of the row. Equal
+    date-times of one class are the same instant (aware) or the same UTC wall time (naive),
+    so the same text; None is `none`."""
+    last = [None, None]
+
+    def cell(v):
+        if v is None:
+            return none
+        if v == last[0] and v.__class__ is last[0].__class__:
+            return last[1]
+        text = convert(v)
+        last[0], last[1] = v, text
+        return text
+
+    return cell
 
 
 def _json_cell(kind: str):
     """value → the JSON value for one column type (None → null)."""
+    if kind == DATETIME:
+        return _repeating(lambda v: _utc(v).isoformat() + "Z", none=None)
     convert = {TEXT: _text, INTEGER: _integer, VND: _integer, QUANTITY: _quantity,
-               DATE: lambda v: _date(v).isoformat(), DATETIME: lambda v: _utc(v).isoformat() + "Z"}[kind]
+               DATE: lambda v: _date(v).isoformat()}[kind]
     return lambda v: None if v is None else convert(v)
 
 

@@ -443,3 +443,27 @@ def test_a_single_column_export(tmp_path):
     assert write_csv(tmp_path / "p.csv", column, [("Nguyễn Văn A",), ("@x",)]).rows == 2
     assert [r[0] for r in read_records(tmp_path / "p.csv", column)] == ["Nguyễn Văn A", "@x"]
     assert write_jsonl(tmp_path / "p.jsonl", column, [("Nguyễn Văn A",)]).rows == 1
+
+
+@pytest.mark.parametrize("writer", [write_csv, write_jsonl])
+def test_repeated_moments_are_written_as_each_instant_in_utc(tmp_path, writer):
+    """Consecutive rows often share a moment (a transaction's postings): each row still gets
+    its own instant in UTC, whether it repeats, is the same instant in another zone, or
+    is a naive time, a None or a wrong type after it."""
+    columns = [Column("seq", "Số", INTEGER), Column("at", "Lúc", DATETIME)]
+    noon_ict = datetime(2025, 3, 1, 12, 0, tzinfo=ICT)
+    moments = [noon_ict, noon_ict, noon_ict.astimezone(UTC), datetime(2025, 3, 1, 5, 0), None,
+               datetime(2025, 3, 1, 12, 0), datetime(2025, 3, 1, 12, 0, 1, tzinfo=UTC), noon_ict]
+    path = tmp_path / ("m.csv" if writer is write_csv else "m.jsonl")
+    writer(path, columns, list(enumerate(moments)))
+    if writer is write_csv:
+        got = [row[1] for row in list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))[1:]]
+        want = ["2025-03-01 05:00:00"] * 4 + ["", "2025-03-01 12:00:00", "2025-03-01 12:00:01",
+                                              "2025-03-01 05:00:00"]
+    else:
+        got = [json.loads(line)["at"] for line in path.read_text(encoding="utf-8").splitlines()]
+        want = ["2025-03-01T05:00:00Z"] * 4 + [None, "2025-03-01T12:00:00Z", "2025-03-01T12:00:01Z",
+                                               "2025-03-01T05:00:00Z"]
+    assert got == want
+    with pytest.raises(TypeError):
+        writer(path, columns, [(0, noon_ict), (1, date(2025, 3, 1))])
