@@ -31,6 +31,7 @@ from .models import Checkpoint, LogNode, node_key
 from .service import public_keys
 
 BATCH = 2000
+LOTS_PER_QUERY = 5000  # under every database's limit on bound parameters
 MAX_PROBLEMS = 50
 
 
@@ -121,9 +122,14 @@ def rebuilt_leaves() -> Iterator[tuple[JournalTransaction, str, list[str]]]:
         postings = defaultdict(list)
         for p in db.session.scalars(select(Posting).where(Posting.txn_id.in_(ids)).order_by(Posting.id)):
             postings[p.txn_id].append(p)
-        lot_ids = {p.contribution_id for ps in postings.values() for p in ps}
-        receipts = dict(db.session.execute(select(Contribution.id, Contribution.receipt_number)
-                                           .where(Contribution.id.in_(lot_ids))).all())
+        # A transfer between funds draws on thousands of lots: their receipt numbers are read
+        # a few thousand at a time (PostgreSQL takes at most 65,535 parameters a statement,
+        # and a national ledger's first batch of transfers named more lots than that).
+        lot_ids = sorted({p.contribution_id for ps in postings.values() for p in ps})
+        receipts = {}
+        for start in range(0, len(lot_ids), LOTS_PER_QUERY):
+            receipts.update(db.session.execute(select(Contribution.id, Contribution.receipt_number).where(
+                Contribution.id.in_(lot_ids[start:start + LOTS_PER_QUERY]))).all())
         contributions = {c.txn_id: c for c in db.session.scalars(
             select(Contribution).where(Contribution.txn_id.in_(all_ids)))}
         allocations = {a.txn_id: a for a in db.session.scalars(
