@@ -133,6 +133,13 @@ def reads_only(view: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+def in_parts(values: list, size: int = 500) -> Iterator[list]:
+    """`values` a few hundred at a time: for IN (...) lists under every database's limit on
+    bound parameters (SQLite's 32,766, PostgreSQL's 65,535)."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 COPY_FROM = 50  # rows: below this an INSERT is as quick as PostgreSQL's COPY
 
 

@@ -23,7 +23,7 @@ from ..auth.models import User
 from ..auth.service import can, require, require_area
 from ..contributions.models import Contribution
 from ..contributions.service import may_fund
-from ..database import insert_rows, transactional
+from ..database import in_parts, insert_rows, transactional
 from ..extensions import db
 from ..funds.models import Fund
 from ..funds.service import get_fund
@@ -85,8 +85,7 @@ class _Bulk:
     transaction: the fund's lots per commodity read once (journal.service.FundLots) and the
     households' allocated values, both kept up to date as each allocation is drawn."""
 
-    def __init__(self, fund_id: int, household_ids: list[int]):
-        self.fund_id = fund_id
+    def __init__(self, household_ids: list[int]):
         self.pools: dict[str, FundLots] = {}
         self.allocated = allocated_values(household_ids)
 
@@ -204,9 +203,9 @@ def allocate_in_bulk(user: User, fund_id: int, requests: list[dict]) -> list[int
                               "one at a time."), errors={"source_contribution_id": [_l("Not allowed here.")]})
     requests = [_request(number, data, fund_id) for number, data in enumerate(requests, 1)]
     household_ids = sorted({data["household_id"] for data in requests})
-    for start in range(0, len(household_ids), 500):  # into the session at once, a few hundred a query
-        db.session.scalars(select(Household).where(Household.id.in_(household_ids[start:start + 500]))).all()
-    bulk = _Bulk(fund_id, household_ids)
+    for part in in_parts(household_ids):  # into the session at once, a few hundred a query
+        db.session.scalars(select(Household).where(Household.id.in_(part))).all()
+    bulk = _Bulk(household_ids)
     draws = []
     for number, data in enumerate(requests, 1):
         try:

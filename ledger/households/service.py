@@ -8,7 +8,7 @@ from ..areas.service import get_area, is_within, within_clause
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..campaigns.service import get_campaign
-from ..database import insert_rows, transactional
+from ..database import in_parts, insert_rows, transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.service import not_reversed
@@ -159,11 +159,10 @@ def allocated_values(household_ids: list[int]) -> dict[int, int]:
     from ..allocations.models import Allocation
 
     found: dict[int, int] = {}
-    chunk = 500  # under every database's limit on bound parameters
-    for start in range(0, len(household_ids), chunk):
+    for part in in_parts(household_ids):
         found.update((household_id, int(value)) for household_id, value in db.session.execute(
             select(Allocation.household_id, func.sum(Allocation.value_vnd))
-            .where(Allocation.household_id.in_(household_ids[start:start + chunk]), not_reversed(Allocation.txn_id))
+            .where(Allocation.household_id.in_(part), not_reversed(Allocation.txn_id))
             .group_by(Allocation.household_id)))
     return found
 

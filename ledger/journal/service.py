@@ -294,6 +294,19 @@ def fund_balances(fund_id: int) -> dict[str, int]:
     return {commodity: int(units) for commodity, units in rows if units}
 
 
+def _open_lots(fund_id: int, commodity: str):
+    """(contribution, units held, received on) of each lot the fund still holds, in FIFO order."""
+    from ..contributions.models import Contribution
+
+    return (select(Contribution, Holding.units, Holding.received_on)
+            .options(lazyload("*"))  # only the lots themselves: no donor or fund joined in
+            .join(Holding, Holding.contribution_id == Contribution.id)
+            .where(Holding.fund_id == fund_id, Holding.commodity == commodity,
+                   # a literal 0, so PostgreSQL's generic plan can use the partial index
+                   Holding.units > literal_column("0"))
+            .order_by(Holding.received_on, Holding.contribution_id))
+
+
 def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_id: int | None,
               eligible: Callable[[Any], bool]) -> list[tuple[Any, int]]:
     """Choose the lots an outflow draws from: the named contribution, or first-in-first-out
@@ -303,15 +316,7 @@ def draw_lots(fund_id: int, commodity: str, units: int, *, source_contribution_i
     Lots are read in growing batches along the FIFO index, so a fund with many lots
     costs about the lots actually drawn.
     """
-    from ..contributions.models import Contribution
-
-    query = (select(Contribution, Holding.units, Holding.received_on)
-             .options(lazyload("*"))  # only the lots themselves: no donor or fund joined in
-             .join(Holding, Holding.contribution_id == Contribution.id)
-             .where(Holding.fund_id == fund_id, Holding.commodity == commodity,
-                    # a literal 0, so PostgreSQL's generic plan can use the partial index
-                    Holding.units > literal_column("0"))
-             .order_by(Holding.received_on, Holding.contribution_id))
+    query = _open_lots(fund_id, commodity)
     if source_contribution_id is not None:
         query = query.where(Holding.contribution_id == source_contribution_id)
 
@@ -360,15 +365,9 @@ class FundLots:
     ledger lock, so nothing else moves these lots meanwhile."""
 
     def __init__(self, fund_id: int, commodity: str):
-        from ..contributions.models import Contribution
-
         self.fund_id, self.commodity = fund_id, commodity
-        rows = db.session.execute(
-            select(Contribution, Holding.units).options(lazyload("*"))
-            .join(Holding, Holding.contribution_id == Contribution.id)
-            .where(Holding.fund_id == fund_id, Holding.commodity == commodity, Holding.units > literal_column("0"))
-            .order_by(Holding.received_on, Holding.contribution_id)).all()
-        self.lots = [[contribution, held] for contribution, held in rows]
+        self.lots = [[contribution, held] for contribution, held, _received_on
+                     in db.session.execute(_open_lots(fund_id, commodity))]
         self.lot_of = {id(lot[0]): lot for lot in self.lots}
         self.first = 0  # the lots before it are empty
 
@@ -378,8 +377,8 @@ class FundLots:
             raise ValueError("FundLots draws its own fund's pool, first-in-first-out only")  # a bug, not input
         while self.first < len(self.lots) and self.lots[self.first][1] == 0:
             self.first += 1
-        lots = (self.lots[i] for i in range(self.first, len(self.lots)))
-        drawn = take_lots(((contribution, held) for contribution, held in lots), commodity, units, eligible)
+        drawn = take_lots((tuple(self.lots[i]) for i in range(self.first, len(self.lots))), commodity, units,
+                          eligible)
         for contribution, taken in drawn:  # recorded in this transaction: no longer there
             self.lot_of[id(contribution)][1] -= taken
         return drawn

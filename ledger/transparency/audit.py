@@ -23,6 +23,7 @@ from sqlalchemy import select
 from receipts import merkle
 from receipts.note import open_note, parse_checkpoint
 
+from ..database import in_parts
 from ..extensions import db
 from ..journal.models import JournalTransaction, LeafSalt, Posting
 from ..journal.service import canonical_json, commitment, leaf_body, verify_journal
@@ -127,9 +128,9 @@ def rebuilt_leaves() -> Iterator[tuple[JournalTransaction, str, list[str]]]:
         # and a national ledger's first batch of transfers named more lots than that).
         lot_ids = sorted({p.contribution_id for ps in postings.values() for p in ps})
         receipts = {}
-        for start in range(0, len(lot_ids), LOTS_PER_QUERY):
-            receipts.update(db.session.execute(select(Contribution.id, Contribution.receipt_number).where(
-                Contribution.id.in_(lot_ids[start:start + LOTS_PER_QUERY]))).all())
+        for part in in_parts(lot_ids, LOTS_PER_QUERY):
+            receipts.update(db.session.execute(select(Contribution.id, Contribution.receipt_number)
+                                               .where(Contribution.id.in_(part))).all())
         contributions = {c.txn_id: c for c in db.session.scalars(
             select(Contribution).where(Contribution.txn_id.in_(all_ids)))}
         allocations = {a.txn_id: a for a in db.session.scalars(
