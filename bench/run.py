@@ -15,7 +15,13 @@ is stated: the cost per item (or the latency) at the larger size over the smalle
 power of the size ratio (k ≈ 0: constant per item, so linear in total; small k:
 logarithmic; k ≈ 1: per-item cost grows with the size, quadratic in total).
 
+With --update (and --only), the scenarios named run again and replace their own figures,
+growth and failures in the results already in --out, which keep the rest; the header says
+which scenarios were run again, and when. --from DIR takes those runs from DIR's
+results-<scale>.json (a run made with --out DIR) instead of running them here.
+
 Usage: python bench/run.py [--scale small|medium|full] [--repeat N] [--only NAME,...] [--growth]
+                           [--update [--from DIR]]
 PostgreSQL: LEDGER_BENCH_POSTGRES_URL (each script empties its own database first).
 """
 from __future__ import annotations
@@ -29,6 +35,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -211,9 +218,40 @@ def markdown(scale: str, info: dict, rows: list[dict], grown: list[dict], failur
         for g in grown:
             lines.append(f"| {g['scenario']} | {g['name']} | {g['n_small']:,} → {g['n_big']:,} | {g['k']:.2f} | "
                          f"{g['growth']} |")
+    for rerun in info.get("reruns", []):
+        lines[2:2] = [f"Run again {rerun['date']} after the run above: {', '.join(rerun['scenarios'])} "
+                      f"(`--only {','.join(rerun['scenarios'])} --update`; load average {rerun['load_before']:.1f} "
+                      f"before, {rerun['load_after']:.1f} after). Their rows below are from that run.", ""]
     if failures:
         lines += ["", "## Runs that failed", ""] + [f"- {f}" for f in failures]
     return "\n".join(lines) + "\n"
+
+
+def update(earlier: dict, later: dict, names: list[str]) -> dict:
+    """The earlier results with the later run's scenarios in place of their own: rows and
+    growth matched by the scenario's title (in the earlier order; new ones at the end),
+    failures by the run.py name they start with."""
+    titles = {r["scenario"] for r in later["figures"]}
+
+    def merged(old: list[dict], new: list[dict]) -> list[dict]:
+        out, placed = [], False
+        for row in old:
+            if row["scenario"] in titles:
+                if not placed:
+                    out += new
+                    placed = True
+                continue
+            out.append(row)
+        return out if placed else out + new
+
+    machine_info = dict(earlier["machine"])
+    machine_info["reruns"] = [*machine_info.get("reruns", []),
+                              {"scenarios": names, "date": later["machine"]["date"],
+                               "load_before": later["machine"]["load_before"],
+                               "load_after": later["machine"]["load_after"], "seconds": later["machine"]["seconds"]}]
+    kept = [f for f in earlier["failures"] if not any(f.startswith(f"{name} ") for name in names)]
+    return {**earlier, "machine": machine_info, "figures": merged(earlier["figures"], later["figures"]),
+            "growth": merged(earlier["growth"], later["growth"]), "failures": kept + later["failures"]}
 
 
 def main() -> int:
@@ -223,7 +261,17 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated scenario names")
     parser.add_argument("--growth", action="store_true", help="also at a tenth of each size, to state the growth")
     parser.add_argument("--out", default=str(ROOT / "bench"), help="where RESULTS.md and results-<scale>.json go")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only the --only scenarios' figures in the results already in --out")
+    parser.add_argument("--from", dest="source", metavar="DIR",
+                        help="with --update: take those runs from DIR/results-<scale>.json instead of running them")
     args = parser.parse_args()
+    if (args.update or args.source) and not args.only:
+        parser.error("--update replaces the scenarios named by --only")
+    if args.source and not args.update:
+        parser.error("--from goes with --update")
+    if args.update:
+        return run_update(args)
     repeat = args.repeat or (1 if args.scale == "full" else 3)
     chosen = scenarios(args.scale)
     if args.only:
@@ -259,14 +307,46 @@ def main() -> int:
             grown = growth(rows, combine(smaller_runs))
     info["load_after"] = os.getloadavg()[0]
     info["seconds"] = time.perf_counter() - started
-    (out / f"results-{args.scale}.json").write_text(json.dumps(
-        {"scale": args.scale, "machine": info, "figures": rows, "growth": grown, "failures": failures},
-        indent=1, ensure_ascii=False))
-    report = markdown(args.scale, info, rows, grown, failures)
-    (out / "RESULTS.md").write_text(report)
-    print("\n" + report)
+    results = {"scale": args.scale, "machine": info, "ran": list(chosen), "figures": rows, "growth": grown,
+               "failures": failures}
+    write(out, results)
     print(f"suite: {info['seconds'] / 60:.1f} min; the scripts' own output is in {log_path}")
     return 1 if failures else 0
+
+
+def write(out: Path, results: dict) -> None:
+    (out / f"results-{results['scale']}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    report = markdown(results["scale"], results["machine"], results["figures"], results["growth"],
+                      results["failures"])
+    (out / "RESULTS.md").write_text(report)
+    print("\n" + report)
+
+
+def run_update(args) -> int:
+    out = Path(args.out)
+    names = args.only.split(",")
+    unknown = [n for n in names if n not in scenarios(args.scale)]
+    if unknown:
+        raise SystemExit(f"no such scenario: {', '.join(unknown)}")
+    earlier_path = out / f"results-{args.scale}.json"
+    if not earlier_path.exists():
+        raise SystemExit(f"--update: {earlier_path} holds no earlier run to update")
+    earlier = json.loads(earlier_path.read_text())
+    if args.source:
+        later = json.loads((Path(args.source) / f"results-{args.scale}.json").read_text())
+        missing = [n for n in names if n not in later.get("ran", names)]
+        if missing:
+            raise SystemExit(f"{args.source} holds no run of {', '.join(missing)}")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            command = [sys.executable, str(Path(__file__).resolve()), "--scale", args.scale, "--only", args.only,
+                       "--out", tmp] + (["--repeat", str(args.repeat)] if args.repeat else []) \
+                + (["--growth"] if args.growth else [])
+            subprocess.run(command, check=False)
+            later = json.loads((Path(tmp) / f"results-{args.scale}.json").read_text())
+            (out / f"run-{args.scale}-update.log").write_text((Path(tmp) / f"run-{args.scale}.log").read_text())
+    write(out, update(earlier, later, names))
+    return 1 if later["failures"] else 0
 
 
 if __name__ == "__main__":
