@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ledger.contributions.models import Contribution
 from ledger.extensions import db
@@ -100,6 +100,26 @@ def test_commit_then_an_overlapping_statement_records_each_transfer_once(world):
     plan3, batch3 = _commit(world, VCB1)
     assert batch3 is None and plan3.counts["duplicate"] == first["lines"]
     assert {p.earlier_batch_id for p in plan3.lines} == {batch.id}
+
+
+def test_looking_up_earlier_lines_takes_the_identity_index_after_a_commit(world, backend):
+    """Re-importing a statement just committed must not read the whole table for each
+    chunk of lines: PostgreSQL gets statistics on the new lines in the commit (without them
+    it chose a seq scan per chunk, quadratic in the statement's size); SQLite's plan for
+    the lookup uses the identity index."""
+    plan, batch = _commit(world, VCB1)
+    db.session.rollback()
+    lines = db.session.scalar(select(func.count()).select_from(BankLine))
+    assert batch is not None and lines == plan.counts["lines"] > 0
+    if backend == "postgresql":
+        assert db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'bank_lines'::regclass")
+                                  ).scalar() == lines
+    else:
+        query = select(BankLine.identity, BankLine.batch_id).where(BankLine.identity.in_(["a" * 64, "b" * 64]),
+                                                                    BankLine.outcome != "duplicate")
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan_rows = db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        assert any("ix_bank_lines_identity" in row[-1] for row in plan_rows), plan_rows
 
 
 def test_pledge_codes_in_memos_fulfil_their_pledges(world):
