@@ -34,9 +34,10 @@ A search of the statement by a phone, ID or account number finds nothing.
 
 LEDGER_PRIVACY_SCALE (tiny, the default: about 400 donors, 400 contributions, 90 households;
 small, medium or full) runs it on a bigger campaign: there receipts', households' and
-organisations' pages, memos' statement rows, the log's entries and the statement's pages
-are a deterministic sample (SAMPLES), and the CSV a single day beyond small; every needle is
-still looked for in all that was fetched.
+organisations' pages, areas' overviews and summaries (every province's and 200 others),
+memos' statement rows, the log's entries and the statement's pages are a deterministic
+sample (SAMPLES), and the CSV a single day beyond small; every needle is still looked for
+in all that was fetched.
 """
 from __future__ import annotations
 
@@ -85,13 +86,16 @@ class Samples:
     log_windows: int | None  # windows of 1,000 entries
     statement_pages: int | None
     crawl_pages: int  # pages the link crawl may add to the ones named
+    areas: int | None  # areas whose overview and summary are fetched, besides every province
 
 
+# Areas sampled too: at full size an area's overview takes about a second (the country's
+# far more), and there are 3,355 of them.
 _SAMPLED = dict(receipts=600, households=300, organisations=100, pdfs=20, english_receipts=20, search_pages=80,
-                statement_pages=40, crawl_pages=2_000)
+                statement_pages=40, crawl_pages=2_000, areas=200)
 SAMPLES = {
     "tiny": Samples(receipts=None, households=None, organisations=None, pdfs=12, english_receipts=20,
-                    search_pages=80, log_windows=None, statement_pages=None, crawl_pages=1_500),
+                    search_pages=80, log_windows=None, statement_pages=None, crawl_pages=1_500, areas=None),
     "small": Samples(**_SAMPLED, log_windows=None),
     "medium": Samples(**_SAMPLED, log_windows=60),
     "full": Samples(**_SAMPLED, log_windows=60),
@@ -252,8 +256,11 @@ def read_needles(app) -> Needles:
             add_digits(kind, number, f"contribution {contribution_id}")
             memo_numbers.append((contribution_id, re.sub(r"\D", "", run)))
     # Full names the public may not read: an anonymous donor's, a household head's (masked,
-    # since no generated campaign publishes them), unless someone named bears the same name.
-    public_names = {words_of(fold(d.name)) for d in donors if d.public_display == "named"}
+    # since no generated campaign publishes them), unless someone named bears the same name
+    # or one that holds it ("Nguyễn Thị Thu" inside "Nguyễn Thị Thu Hà": the scanner cannot
+    # tell the two apart in a page, so such a name cannot be a needle).
+    named = {words_of(fold(d.name)) for d in donors if d.public_display == "named"}
+    public_names = {name[i:j] for name in named for i in range(len(name)) for j in range(i + 2, len(name) + 1)}
     anonymous = {d.name for d in donors if d.public_display == "anonymous"
                  and words_of(fold(d.name)) not in public_names}
     for name in sorted(anonymous):
@@ -396,8 +403,9 @@ def collect_answers(ledger, needles: Needles) -> dict[str, Answer]:
         organisations = list(db.session.scalars(sa.select(Donor.id).where(
             Donor.kind.in_(ORGANISATION_KINDS), Donor.public_display == "named").order_by(Donor.id)))
         campaigns = list(db.session.scalars(sa.select(Campaign.id).order_by(Campaign.id)))
-        areas = sorted({code for code in db.session.scalars(sa.select(Fund.area_code)) if code})
-        provinces = [a for a in areas if db.session.get(Area, a).parent_code is None]
+        every_area = sorted({code for code in db.session.scalars(sa.select(Fund.area_code)) if code})
+        provinces = [a for a in every_area if db.session.get(Area, a).parent_code is None]
+        areas = list(dict.fromkeys(provinces + sorted(_sample(every_area, SAMPLE.areas, "areas"))))
     client = app.test_client(use_cookies=False)  # no language remembered: each page as its link asks
     crawler = Crawler(client, {"receipt PDF": SAMPLE.pdfs, "receipt page in English": SAMPLE.english_receipts,
                                "search page": SAMPLE.search_pages})
@@ -466,7 +474,7 @@ def collect_answers(ledger, needles: Needles) -> dict[str, Answer]:
     ledger.timings["staff API probe"] = time.perf_counter() - started
     ledger.seconds_by_kind = {kind: round(seconds, 1) for kind, seconds in crawler.seconds.most_common()}
     ledger.crawl_stats = {**crawler.skipped, "receipts": len(chosen), "households": len(households),
-                          "organisations": len(organisations)}
+                          "organisations": len(organisations), "areas": len(areas)}
     return crawler.answers
 
 
