@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
@@ -138,6 +138,20 @@ def in_parts(values: list, size: int = 500) -> Iterator[list]:
     bound parameters (SQLite's 32,766, PostgreSQL's 65,535)."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def refresh_statistics(table, added: int) -> None:
+    """ANALYZE `table` on PostgreSQL after a write that grew it by a tenth or more, as
+    autovacuum would a little later: until then the planner has no statistics on the new
+    rows and may read the whole table where an index would do. In the transaction:
+    ANALYZE counts its own inserted rows, and its statistics are seen once they are.
+    SQLite's planner takes an index for an IN list without statistics."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    known = db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+                               {"name": table.name}).scalar()
+    if known is None or known < 0 or added * 10 >= known:  # -1: never analysed
+        db.session.execute(text(f"ANALYZE {table.name}"))
 
 
 COPY_FROM = 50  # rows: below this an INSERT is as quick as PostgreSQL's COPY

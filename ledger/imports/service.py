@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..campaigns.models import Campaign
 from ..contributions.models import Contribution
-from ..database import insert_rows, write_transaction
+from ..database import in_parts, insert_rows, refresh_statistics, write_transaction
 from ..donors.models import Donor
 from ..extensions import db
 from ..funds.models import Fund
@@ -141,14 +141,13 @@ def _earlier_lines(identities: list[str]) -> dict[str, int]:
     """identity -> batch id, among the lines of batches not voided. The lines alone are
     read by their identity index (a join let PostgreSQL, before it had statistics on a
     freshly filled table, scan the batch for every chunk; a commit now leaves those
-    statistics, `_refresh_statistics`); the few voided batches are left out afterwards."""
+    statistics, see `_record`); the few voided batches are left out afterwards."""
     voided = set(db.session.scalars(select(ImportBatchVoid.batch_id)))
     found: dict[str, int] = {}
-    chunk = 500  # under every database's limit on bound parameters
-    for start in range(0, len(identities), chunk):
+    for part in in_parts(identities):
         rows = db.session.execute(
             select(BankLine.identity, BankLine.batch_id)
-            .where(BankLine.identity.in_(identities[start:start + chunk]), BankLine.outcome != "duplicate"))
+            .where(BankLine.identity.in_(part), BankLine.outcome != "duplicate"))
         found.update({identity: batch_id for identity, batch_id in rows if batch_id not in voided})
     return found
 
@@ -177,19 +176,18 @@ class _Donors:
         self.by_name: dict[str, Donor | None] = {}
 
     def preload(self, accounts: set[str], folded_names: set[str]) -> None:
-        chunk = 500  # under every database's limit on bound parameters
         accounts, folded_names = sorted(accounts - set(self.by_account)), sorted(folded_names - set(self.by_name))
         self.by_account.update(dict.fromkeys(accounts))
         self.by_name.update(dict.fromkeys(folded_names))
-        for start in range(0, len(accounts), chunk):
+        for part in in_parts(accounts):
             rows = db.session.execute(
                 select(BankLine.payer_account, Donor).join(Contribution, BankLine.contribution_id == Contribution.id)
                 .join(Donor, Donor.id == Contribution.donor_id)
-                .where(BankLine.payer_account.in_(accounts[start:start + chunk])).order_by(BankLine.id))
+                .where(BankLine.payer_account.in_(part)).order_by(BankLine.id))
             self.by_account.update((a, d) for a, d in rows)  # the latest line of each account wins
-        for start in range(0, len(folded_names), chunk):
+        for part in in_parts(folded_names):
             rows = db.session.execute(select(Donor.name_folded, Donor).where(
-                Donor.name_folded.in_(folded_names[start:start + chunk])).order_by(Donor.id.desc()))
+                Donor.name_folded.in_(part)).order_by(Donor.id.desc()))
             self.by_name.update((n, d) for n, d in rows)  # the oldest donor of each name wins
 
     def by_payer_account(self, account: str | None) -> Donor | None:
@@ -333,23 +331,12 @@ def _record(user: User, plan: ImportPlan, progress) -> ImportBatch:
         _record_chunk(user, plan, batch.id, chunk, created)
         if progress is not None:
             progress(start + len(chunk), len(lines))
-    _refresh_statistics(len(lines))
+    # Without statistics on the new lines PostgreSQL read the whole table for each chunk of
+    # identities `_earlier_lines` looks up: re-importing a statement straight after its
+    # commit was quadratic (200,364 lines: 139 ms a chunk of 500). Autovacuum would refresh
+    # them within a minute or so; a second upload of the same file often comes sooner.
+    refresh_statistics(BankLine.__table__, len(lines))
     return batch
-
-
-def _refresh_statistics(added: int) -> None:
-    """ANALYZE the bank lines after a batch that grew them by a tenth or more (PostgreSQL).
-    Without statistics on the new rows the planner reads the whole table for each chunk of
-    identities `_earlier_lines` looks up, so re-importing a statement straight after it
-    was committed cost time quadratic in its size (200,364 lines: 139 ms a chunk of 500,
-    seq scan, instead of an index scan). Autovacuum would do it within a minute or so; a
-    second upload of the same file often comes sooner. In the transaction: ANALYZE counts
-    its own inserted rows, and its statistics are seen once the batch is."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return  # SQLite's planner takes the identity index for an IN list without statistics
-    known = db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'bank_lines'::regclass")).scalar()
-    if known is None or known < 0 or added * 10 >= known:  # -1: never analysed
-        db.session.execute(text("ANALYZE bank_lines"))
 
 
 def _record_chunk(user: User, plan: ImportPlan, batch_id: int, chunk: list[PlannedLine],

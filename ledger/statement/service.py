@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.sql.util import ClauseAdapter
 
+from ..database import in_parts
 from ..extensions import db
 from ..journal.resources import describe
 from ..problems import InvalidInput
@@ -118,9 +119,9 @@ def statement_names(donor_ids) -> dict[int, str]:
 
     donors, connection = Donor.__table__, db.session.connection()
     ids, names = sorted(set(donor_ids) - {None}), {}
-    for start in range(0, len(ids), 500):  # under every database's limit on bound parameters
+    for part in in_parts(ids):
         rows = connection.execute(select(donors.c.id, donors.c.name, donors.c.public_display)
-                                  .where(donors.c.id.in_(ids[start:start + 500])).with_for_update(read=True))
+                                  .where(donors.c.id.in_(part)).with_for_update(read=True))
         names.update({i: Donor.display_name_of(name, display) for i, name, display in rows})
     return names
 
