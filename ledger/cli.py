@@ -118,6 +118,19 @@ def verify():
                "checkpoint; every transaction balances; holdings equal the journal")
 
 
+@ledger_cli.command("public-summaries")
+def public_summaries():
+    """Compute the public overview of the country and of every province, for each
+    campaign, and keep it (the pages then show it at once; they refresh it themselves)."""
+    from .campaigns.models import Campaign
+    from .extensions import db
+    from .public.summaries import refresh_all
+
+    for campaign_id, code in db.session.execute(db.select(Campaign.id, Campaign.code).order_by(Campaign.id)).all():
+        count = refresh_all(campaign_id)
+        click.echo(f"{code}: {count} summaries kept (the country and every province)")
+
+
 @ledger_cli.command("backup")
 @click.argument("destination", type=click.Path(file_okay=True, dir_okay=True, path_type=Path))
 def backup_command(destination):

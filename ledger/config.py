@@ -66,6 +66,9 @@ def load_settings() -> dict:
         "LEDGER_PROXY_HOPS": int(os.environ.get("LEDGER_PROXY_HOPS", 0)),
         # Seconds public pages may be cached by browsers and proxies.
         "LEDGER_PUBLIC_CACHE_SECONDS": int(os.environ.get("LEDGER_PUBLIC_CACHE_SECONDS", 60)),
+        # A campaign's overview (the public home and area pages, the summary API) is kept and
+        # computed again in the background once older than this; 0: computed on every visit.
+        "LEDGER_PUBLIC_SUMMARY_SECONDS": int(os.environ.get("LEDGER_PUBLIC_SUMMARY_SECONDS", 60)),
         # Background jobs (long exports, imports): a running job whose worker has not beaten
         # its heartbeat for this long is taken back (its worker died), at most this many runs;
         # idle workers look for work this often. LEDGER_JOBS_IN_PROCESS (0 or 1): whether each

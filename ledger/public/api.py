@@ -2,7 +2,7 @@
 from flask_smorest import Blueprint
 
 from ..problems import NotFound
-from . import service
+from . import service, summaries
 from .schemas import PingOut, SummaryOut, SummaryQuery
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Public summaries: no token needed")
@@ -22,8 +22,10 @@ def ping():
 @blp.response(200, SummaryOut)
 def get_summary(args):
     """Pledged, received, allocated and remaining per kind, houses by status against the
-    target, the areas one level down, sources and months, and the latest checkpoint."""
+    target, the areas one level down, sources and months, and the latest checkpoint. The
+    figures are kept: `as_of` says when they were computed (up to about a minute ago) and
+    `journal_entries` how many journal entries they cover."""
     campaign = service.choose_campaign(args.get("campaign"))
     if campaign is None:
         raise NotFound(service.NO_CAMPAIGN)
-    return service.overview(campaign, args.get("area"))
+    return summaries.kept_overview(campaign, args.get("area"))

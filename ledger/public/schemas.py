@@ -60,6 +60,9 @@ class SummaryOut(Schema):
     checkpoint = fields.Function(lambda o: None if o.checkpoint is None else {
         "size": o.checkpoint.size, "root_hash": b64(o.checkpoint.root_hash),
         "signed_at": o.checkpoint.signed_at.isoformat()})
+    as_of = fields.DateTime(metadata={"description": "when these figures were computed from the ledger"})
+    journal_entries = fields.Integer(attribute="journal_size",
+                                     metadata={"description": "journal entries the figures cover"})
 
 
 class PingOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -97,6 +97,10 @@ class Overview:
     months: list[tuple[str, int]]  # "2025-03" -> đồng received that month
     checkpoint: object | None
     campaigns: list[Campaign]
+    # When the figures were computed, and how many journal entries they cover: a kept
+    # summary (ledger.public.summaries) may be up to a minute old. None: computed just now.
+    as_of: datetime | None = None
+    journal_size: int | None = None
 
     @property
     def total(self) -> KindTotals:
@@ -317,18 +321,45 @@ def overview(campaign: Campaign, area_code: str | None = None) -> Overview:
     level down; where the money came from and when. Resources are counted where the funds
     are (a fund of a province's commune counts in that commune), so that within any area
     received + transferred in − transferred out − allocated = remaining."""
-    from ..transparency.log import latest_checkpoint
-
     area = get_area(area_code) if area_code else None
+    return assemble_overview(campaign, area, overview_figures(campaign, area))
+
+
+@dataclass
+class OverviewFigures:
+    """What an overview sums from the ledger: all of it plain numbers and strings, so that
+    ledger.public.summaries can keep it as JSON."""
+
+    kinds: dict[str, KindTotals]
+    materials: list[MaterialLine]
+    areas: list[AreaProgress]
+    houses_by_status: dict[str, int]
+    sources: list[tuple[str, int]]
+    months: list[tuple[str, int]]
+
+
+def overview_figures(campaign: Campaign, area: Area | None) -> OverviewFigures:
+    """The sums behind an overview: at national size the costly part (seconds)."""
     funds = funds_in_scope(area)
     live = not_reversed(Contribution.txn_id)
     in_scope = (Contribution.campaign_id == campaign.id, Contribution.fund_id.in_(funds), live)
     kinds, material_lines = campaign_ledger(campaign, funds).kinds()
-    return Overview(campaign=campaign, area=area, kinds=kinds, materials=material_lines,
-                    areas=_area_progress(campaign, area, in_scope),
-                    houses_by_status=houses_by_status(campaign, area), target_houses=campaign.target_houses,
-                    sources=_sources(in_scope), months=_months(in_scope), checkpoint=latest_checkpoint(),
-                    campaigns=public_campaigns())
+    return OverviewFigures(kinds=kinds, materials=material_lines, areas=_area_progress(campaign, area, in_scope),
+                           houses_by_status=houses_by_status(campaign, area), sources=_sources(in_scope),
+                           months=_months(in_scope))
+
+
+def assemble_overview(campaign: Campaign, area: Area | None, figures: OverviewFigures, *,
+                      as_of: datetime | None = None, journal_size: int | None = None) -> Overview:
+    """The overview page's data: the figures, and what is read afresh on every visit (the
+    campaign, the latest checkpoint, the list of campaigns)."""
+    from ..transparency.log import latest_checkpoint
+
+    return Overview(campaign=campaign, area=area, kinds=figures.kinds, materials=figures.materials,
+                    areas=figures.areas, houses_by_status=figures.houses_by_status,
+                    target_houses=campaign.target_houses, sources=figures.sources, months=figures.months,
+                    checkpoint=latest_checkpoint(), campaigns=public_campaigns(), as_of=as_of,
+                    journal_size=journal_size)
 
 
 def houses_by_status(campaign: Campaign, area: Area | None) -> dict[str, int]:

@@ -9,7 +9,7 @@ from ..database import reads_only
 from ..extensions import db
 from ..problems import LedgerError
 from ..receipts import service as receipts
-from . import service
+from . import service, summaries
 
 bp = Blueprint("public", __name__)
 
@@ -46,7 +46,7 @@ def overview():
     campaign = service.choose_campaign(request.args.get("campaign", type=int))
     if campaign is None:
         return render_template("public/overview_empty.html")
-    data = service.overview(campaign, request.args.get("area") or None)
+    data = summaries.kept_overview(campaign, request.args.get("area") or None)
     return render_template("public/overview.html", o=data, trail=_trail(data.area))
 
 
