@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.generate import PG_URL as GENERATED_PG_URL  # noqa: E402
 from bench.summary import target_met, times_the_limit  # noqa: E402
 
 # Per scale: (name, script, its arguments, the argument giving its size or None).
@@ -83,6 +84,9 @@ def scenarios(scale: str, fraction: float = 1.0) -> dict[str, tuple[list[str], i
                    n(z["log_db"])),
         "search": (["bench/search.py", "--db", "both", "--rows", str(n(rows)), "--repeat", str(repeat)], n(rows)),
         "generate": (["bench/generate.py", "--scale", z["generate"], "--db", "postgresql"], None),
+        # At full size, the campaign the generate scenario left (run it first, or before).
+        "overview": ((["bench/overview.py", "--url", GENERATED_PG_URL] if z["generate"] == "full" else
+                      ["bench/overview.py", "--scale", z["generate"], "--db", "postgresql"]), None),
     }
 
 

@@ -1,5 +1,6 @@
-"""public summaries: a campaign's overview per area, kept so the public pages need not
-sum the whole ledger on every visit
+"""public summaries: a campaign's overview per area, kept
+
+The public pages then need not sum the whole ledger on every visit.
 
 Revision ID: d0e1f2a3b4c5
 Revises: c8d9e0f1a2b3
