@@ -38,6 +38,11 @@ organisations' pages, areas' overviews and summaries (every province's and 200 o
 memos' statement rows, the log's entries and the statement's pages are a deterministic
 sample (SAMPLES), and the CSV a single day beyond small; every needle is still looked for
 in all that was fetched.
+
+LEDGER_PRIVACY_DATABASE_URL scans a campaign bench/generate.py made before, of the size
+LEDGER_PRIVACY_SCALE names, instead of generating one (at full size that takes one to two
+hours; `bench/run.py --scale full` leaves one on PostgreSQL, ledger_bench_generate). It is
+migrated to the current schema, and only its database is scanned.
 """
 from __future__ import annotations
 
@@ -67,6 +72,8 @@ from tests.conftest import PG_URL, fresh_postgres_or_skip
 PRIVACY_DATABASE = "ledger_test_privacy"
 
 SCALE_NAME = os.environ.get("LEDGER_PRIVACY_SCALE", "tiny")
+GIVEN_URL = os.environ.get("LEDGER_PRIVACY_DATABASE_URL")
+BACKENDS = ["postgresql" if GIVEN_URL.startswith("postgresql") else "sqlite"] if GIVEN_URL else ["sqlite", "postgresql"]
 SEED = 2025
 PUBLIC_URL = "https://chungtay.example.vn"
 SITE = ("localhost", urlsplit(PUBLIC_URL).netloc)
@@ -127,9 +134,11 @@ def privacy_postgres_url() -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def ledger(request, tmp_path_factory):
-    if request.param == "postgresql":
+    if GIVEN_URL:
+        url = GIVEN_URL
+    elif request.param == "postgresql":
         url = privacy_postgres_url()
         fresh_postgres_or_skip(url)
     else:
@@ -139,8 +148,14 @@ def ledger(request, tmp_path_factory):
                       "LEDGER_PUBLIC_URL": PUBLIC_URL, "LEDGER_SEARCH_RATE_LIMIT": "1000000 per minute"})
     generated = Generated(app, request.param)
     started = time.perf_counter()
-    gen.generate(app, SCALE, SEED)
-    generated.timings["generate"] = time.perf_counter() - started
+    if GIVEN_URL:
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade()
+    else:
+        gen.generate(app, SCALE, SEED)
+    generated.timings["given" if GIVEN_URL else "generate"] = time.perf_counter() - started
     yield generated
     print(f"\nprivacy scan ({SCALE_NAME}, {request.param}): "
           + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in generated.timings.items()))
