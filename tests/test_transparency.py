@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select, text
 
+from ledger.database import refresh_stale_statistics
 from ledger.extensions import db
-from ledger.journal.models import JournalTransaction
+from ledger.journal.models import JournalTransaction, Posting
 from ledger.transparency import log
 from ledger.transparency.audit import rebuilt_leaves, verify_ledger
 from ledger.transparency.models import Checkpoint
@@ -133,6 +134,29 @@ def test_verify_passes_on_an_honest_ledger_with_legitimate_edits(ctx):
     result = ctx.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
     assert "9 log entries" in result.output
+
+
+def test_verify_gives_postgresql_statistics_on_the_rows_it_reads_first(ctx, backend):
+    """Right after a bulk load or a restore PostgreSQL has no statistics on the new rows,
+    and verify's lookup of each batch's postings read the whole table (400 ms a batch at
+    3.5 M postings). verify ANALYZEs such tables first, committed: the count of rows the
+    planner knows is the table's. SQLite's planner needs no statistics for it."""
+    w = build_world(ctx)
+    history(w)
+    db.session.commit()
+    if backend == "postgresql":  # emptied by TRUNCATE before the test: no statistics on these rows
+        assert db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'postings'::regclass")).scalar() < 0
+    assert verify_ledger() == []
+    db.session.rollback()
+    postings = db.session.scalar(text("SELECT count(*) FROM postings"))
+    if backend == "postgresql":
+        assert db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'postings'::regclass")
+                                  ).scalar() == postings > 0
+        assert db.session.execute(text("SELECT count(*) FROM pg_stats WHERE tablename = 'postings' "
+                                       "AND attname = 'txn_id'")).scalar() == 1
+        assert refresh_stale_statistics([Posting.__table__]) == []  # fresh now: not analysed again
+    else:
+        assert refresh_stale_statistics([Posting.__table__]) == []
 
 
 def _entry_of(record_txn_id: int) -> int:

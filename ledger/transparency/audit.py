@@ -23,7 +23,7 @@ from sqlalchemy import select
 from receipts import merkle
 from receipts.note import open_note, parse_checkpoint
 
-from ..database import in_parts
+from ..database import in_parts, refresh_stale_statistics
 from ..extensions import db
 from ..journal.models import JournalTransaction, LeafSalt, Posting
 from ..journal.service import canonical_json, commitment, leaf_body, verify_journal
@@ -109,6 +109,9 @@ def rebuilt_leaves() -> Iterator[tuple[JournalTransaction, str, list[str]]]:
     from ..households.models import Household, HouseholdChange
     from ..households.service import IDENTITY as HOUSEHOLD_IDENTITY
 
+    refresh_stale_statistics([JournalTransaction.__table__, Posting.__table__, Contribution.__table__,
+                              Allocation.__table__, Transfer.__table__, LeafSalt.__table__, Donor.__table__,
+                              DonorChange.__table__, Household.__table__, HouseholdChange.__table__])
     fund_codes = dict(db.session.execute(select(Fund.id, Fund.code)).all())
     last = -1
     while True:
