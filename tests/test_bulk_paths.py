@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ledger.auth.models import User
 from ledger.campaigns.models import Campaign
@@ -262,6 +262,24 @@ def test_rows_written_together_get_their_own_ids_in_order(world, count):
     db.session.rollback()
     stored = dict(db.session.execute(select(Material.key, Material.id).where(Material.id.in_(ids))).all())
     assert [stored[f"gạch {i}|viên"] for i in range(count)] == ids and len(set(ids)) == count
+
+
+def test_a_table_filled_in_bulk_from_empty_is_planned_as_full(world, backend):
+    """Rows written in bulk into an empty table (PostgreSQL's COPY path) leave the planner
+    statistics that count them: generating the full campaign, the foreign-key checks of
+    allocation lines were planned against an empty allocations table, a sequential scan
+    per line, and the step ran quadratic."""
+    from ledger.database import insert_rows
+    from ledger.journal.models import Material
+
+    if backend != "postgresql":
+        pytest.skip("SQLite's planner has no statistics to miss: its foreign keys are checked by index")
+    with write_transaction():
+        insert_rows(Material.__table__, [{"item": f"Gạch {i}", "unit": "viên", "key": f"gạch {i}|viên"}
+                                         for i in range(3000)])
+    db.session.rollback()
+    known = db.session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'materials'::regclass")).scalar()
+    assert known == 3000
 
 
 def test_verify_reads_the_lots_of_a_long_transfer_in_parts(world, monkeypatch):
