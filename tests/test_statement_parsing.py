@@ -280,6 +280,7 @@ def test_amount_forms(text, value):
 @pytest.mark.parametrize("text", [
     "", "   ", "abc", "1.000.000.5", "1000000.5", "1,5", "12.34", "1.00.000", "1,00,000", "1.000,000.5", "--5",
     "1e6", "nan", "1000000.5", 1_000_000.5, float("nan"), float("inf"), True, None, [1],
+    "0.875", "0,875", "012.345",  # a first group of 0 groups no thousands: a fraction, or nothing
 ])
 def test_amounts_refused(text):
     with pytest.raises(ValueError) as err:

@@ -255,9 +255,10 @@ def _blank(value: object) -> bool:
 
 _AMOUNT_STRIP = str.maketrans("", "", " \t\u00a0\u202f\u2009\u2007'")
 _CURRENCY = re.compile(r"(?:vnd|vnđ|đồng|dong|đ|₫)$|^(?:vnd|vnđ|₫)", re.IGNORECASE)
-_FAST_AMOUNT = re.compile(r"\s*([+-]?)(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)\s*")
-_GROUPED_DOT = re.compile(r"\d{1,3}(?:\.\d{3})+")
-_GROUPED_COMMA = re.compile(r"\d{1,3}(?:,\d{3})+")
+# Thousands grouped by dots or commas; a first group of 0 is no grouping ("0.875" is not 875).
+_FAST_AMOUNT = re.compile(r"\s*([+-]?)([1-9]\d{0,2}(?:\.\d{3})+|[1-9]\d{0,2}(?:,\d{3})+|\d+)\s*")
+_GROUPED_DOT = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
+_GROUPED_COMMA = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+")
 _WITH_POINT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\.(\d+)")   # 1,000,000.00
 _WITH_COMMA = re.compile(r"(\d{1,3}(?:\.\d{3})+|\d+),(\d+)")   # 1.000.000,00
 
