@@ -577,14 +577,20 @@ def _strings(value):
 # on PostgreSQL, whose salts differ). A digest is not the data it hashes; the salted
 # commitments are checked elsewhere (tests/test_transparency.py).
 HEX_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{64}(?![0-9A-Za-z])")
+# A receipt's number, {FUND}-{YYYY}-{NNNNNN}: the ledger's own public name for a gift. With
+# its dashes dropped its digits ran into windows that at full scale held donors' phones by
+# chance ("MT08-2025-001200" holds 0820250012, a business's phone). A phone glued to it is
+# no receipt number, and is still looked for.
+RECEIPT_NUMBER = re.compile(r"(?<![0-9A-Za-z])[A-Z][A-Z0-9]*-\d{4}-\d{6}(?![0-9A-Za-z])")
 
 
 def scan(text: str, needles: Needles) -> list[tuple[str, str, str]]:
     """The needles found in `text`: (kind, whose, what matched). Digits are looked for
-    with the separators between them dropped, outside SHA-256 digests; addresses and
+    with the separators between them dropped, outside SHA-256 digests and receipt numbers;
+    addresses and
     names word by word, as written and without diacritics, whatever the case."""
     hits = []
-    for run in needles.digit_runs.findall(SEPARATOR.sub("", HEX_DIGEST.sub(" ", text))):
+    for run in needles.digit_runs.findall(SEPARATOR.sub("", RECEIPT_NUMBER.sub(" ", HEX_DIGEST.sub(" ", text)))):
         for size in needles.digit_lengths:
             for i in range(len(run) - size + 1):
                 found = needles.digits.get(run[i:i + size])
@@ -718,6 +724,7 @@ def test_the_scan_finds_personal_data_in_any_form_it_may_take(needles):
                                         json.dumps({"p": base64.b64encode(head.encode()).decode()})),
         "head's name, other case": Answer(200, "text/html", f"<b>{head.upper()}</b>"),
         "phone glued to hex letters": Answer(200, "text/plain", f"ref abc{phone}def"),
+        "phone glued to a receipt number": Answer(200, "text/plain", f"MT08-2025-001200{phone}"),
     }
     missed = [what for what, answer in forms.items() if not scan(readable(answer), needles)]
     assert missed == []
@@ -725,5 +732,9 @@ def test_the_scan_finds_personal_data_in_any_form_it_may_take(needles):
     digest = ("ab" * 32)[:20] + phone + ("cd" * 32)[:44 - len(phone)]
     assert len(digest) == 64 and scan(readable(Answer(200, "application/json", json.dumps({"c": digest}))),
                                       needles) == []
+    # Nor is a receipt number whose digits, dashes dropped, hold a needle's.
+    receipt = f"MT{phone[:2]}-{phone[2:6]}-{phone[6:]:0<6}"  # "MT08-2025-001200" for 0820250012
+    assert RECEIPT_NUMBER.fullmatch(receipt) and scan(readable(Answer(200, "text/csv", f"so,{receipt}\n")),
+                                                      needles) == []
     published = f"LH *******{phone[-3:]}, TK {'*' * (len(account) - 3)}{account[-3:]} · Hộ {mask_name(head)}"
     assert scan(readable(Answer(200, "text/html", published)), needles) == []
