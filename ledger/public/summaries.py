@@ -83,20 +83,16 @@ def refresh(campaign_id: int, scope: str) -> PublicSummary:
         computed_at = utcnow()
     finally:
         session.rollback()
-    row = {"computed_at": computed_at, "journal_size": journal_size, "payload": to_payload(figures),
-           "refreshing_since": None}
-    with db.engine.connect().execution_options(**{_WRITE: True}) as conn:
-        table = PublicSummary.__table__
-        done = conn.execute(update(table).where(table.c.campaign_id == campaign_id, table.c.scope == scope)
-                            .values(**row))
-        if done.rowcount == 0:
+    values = {"computed_at": computed_at, "journal_size": journal_size, "payload": to_payload(figures),
+              "refreshing_since": None}
+    if _update_kept(campaign_id, scope, **values) == 0:
+        with db.engine.connect().execution_options(**{_WRITE: True}) as conn:
             try:
-                conn.execute(insert(table).values(campaign_id=campaign_id, scope=scope, **row))
+                conn.execute(insert(PublicSummary.__table__).values(campaign_id=campaign_id, scope=scope, **values))
+                conn.commit()
             except IntegrityError:  # another visitor's first computation was kept first: as good
                 conn.rollback()
-                return PublicSummary(campaign_id=campaign_id, scope=scope, **row)
-        conn.commit()
-    return PublicSummary(campaign_id=campaign_id, scope=scope, **row)
+    return PublicSummary(campaign_id=campaign_id, scope=scope, **values)
 
 
 def refresh_all(campaign_id: int) -> int:
@@ -148,19 +144,24 @@ def _journal_size() -> int:
     return 0 if last is None else int(last) + 1
 
 
+def _update_kept(campaign_id: int, scope: str, *where, **values) -> int:
+    """UPDATE the kept summary (where `where` holds) on a write connection of its own,
+    committed at once, leaving the request's session as it is; how many rows changed."""
+    table = PublicSummary.__table__
+    with db.engine.connect().execution_options(**{_WRITE: True}) as conn:
+        changed = conn.execute(update(table).where(table.c.campaign_id == campaign_id, table.c.scope == scope, *where)
+                               .values(**values)).rowcount
+        conn.commit()
+    return changed
+
+
 def _claim(campaign_id: int, scope: str) -> bool:
     """Mark the summary as being refreshed by this process; False when another process
     already is (unless its claim is old enough to have died with it)."""
     now = utcnow()
-    table = PublicSummary.__table__
-    with db.engine.connect().execution_options(**{_WRITE: True}) as conn:
-        claimed = conn.execute(
-            update(table).where(table.c.campaign_id == campaign_id, table.c.scope == scope,
-                                or_(table.c.refreshing_since.is_(None),
-                                    table.c.refreshing_since < now - CLAIM_EXPIRES))
-            .values(refreshing_since=now)).rowcount
-        conn.commit()
-    return claimed == 1
+    since = PublicSummary.__table__.c.refreshing_since
+    return _update_kept(campaign_id, scope, or_(since.is_(None), since < now - CLAIM_EXPIRES),
+                        refreshing_since=now) == 1
 
 
 def _refresh_in_background(app: Flask, campaign_id: int, scope: str) -> None:
@@ -186,8 +187,4 @@ def _refresh_in_background(app: Flask, campaign_id: int, scope: str) -> None:
 
 
 def _release(campaign_id: int, scope: str) -> None:
-    table = PublicSummary.__table__
-    with db.engine.connect().execution_options(**{_WRITE: True}) as conn:
-        conn.execute(update(table).where(table.c.campaign_id == campaign_id, table.c.scope == scope)
-                     .values(refreshing_since=None))
-        conn.commit()
+    _update_kept(campaign_id, scope, refreshing_since=None)
