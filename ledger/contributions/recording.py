@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import insert, update
 
@@ -31,6 +31,18 @@ from ..types import utcnow
 from .models import Contribution, ReceiptCounter
 
 CHUNK = 1000  # contributions written per statement: bounded memory, few round trips
+
+
+@dataclass(frozen=True)
+class IssuedReceipt:
+    number: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    seq: int
+    reversal = None  # a new entry is not reversed
 
 
 @dataclass(eq=False)
@@ -55,6 +67,11 @@ class NewContribution:
     earmark_household_id: int | None = None
     receipt_number: str | None = None  # reserved when recorded
     id: int | None = None  # once written
+    # Once written, as the answer shows them (ContributionOut), so that the API need not
+    # read back what it has just written: the receipt as issued, the log entry, the time.
+    receipt: IssuedReceipt | None = None
+    txn: PostedEntry | None = None
+    created_at: datetime | None = None
 
     @property
     def campaign_id(self) -> int:
@@ -138,7 +155,7 @@ def _write(user: User, chunk: list[NewContribution]) -> list[int]:
 
     postings, holdings, receipts, entries = [], [], [], []
     for c, contribution_id, txn_id, seq, (fund_leg, gift_leg) in zip(chunk, ids, txn_ids, seqs, legs, strict=True):
-        c.id = contribution_id
+        c.id, c.txn, c.created_at = contribution_id, PostedEntry(seq), recorded_at
         for account, commodity, units, _receipt in (fund_leg, gift_leg):
             postings.append({"txn_id": txn_id, "account": account, "commodity": commodity, "units": units,
                              "contribution_id": contribution_id})
@@ -147,8 +164,9 @@ def _write(user: User, chunk: list[NewContribution]) -> list[int]:
         name = names.get(c.donor_id)
         message = receipt_message(c, donor_name=name, leaf_index=seq, issued_by=user.display_name,
                                   issued_at=stamp, key_id=key.key_id)
+        c.receipt = IssuedReceipt(c.receipt_number, key.sign(message))
         receipts.append({"contribution_id": contribution_id, "number": c.receipt_number, "key_id": key.key_id,
-                         "payload_json": message.decode("utf-8"), "signature": key.sign(message),
+                         "payload_json": message.decode("utf-8"), "signature": c.receipt.signature,
                          "issued_at": recorded_at})
         entries.append(statement_row(c, name))
     insert_rows(LeafSalt.__table__, [{"txn_id": txn_id, "salt": salt}
