@@ -125,12 +125,18 @@ def reads_only(view: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        session = db.session()  # the request's Session (in_transaction is not proxied)
-        if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        reads_outside_a_transaction()
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def reads_outside_a_transaction() -> None:
+    """On PostgreSQL, the session's next reads run outside a transaction (reads_only), until
+    it ends them (a write_transaction does first). SQLite, or a transaction begun: unchanged."""
+    session = db.session()  # the request's Session (in_transaction is not proxied)
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def in_parts(values: list, size: int = 500) -> Iterator[list]:

@@ -7,6 +7,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from ..database import reads_outside_a_transaction
 from ..extensions import db
 from ..problems import Unauthorized
 from .models import User
@@ -23,6 +24,7 @@ def token_required(action: str = "read"):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
+            reads_outside_a_transaction()  # the token's read: a write begins its own after it
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None

@@ -328,7 +328,10 @@ def _store_token(user_id: int, ttl_seconds: int) -> tuple[str, datetime]:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token)))
-    if row is None or row.expires_at <= utcnow() or not row.user.active:
+    """The active user this unexpired token names, else None. One row, the user with the
+    token's expiry: loading the token as an object too cost a tenth of an API write."""
+    row = db.session.execute(select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
+                             .where(ApiToken.token_sha256 == _token_digest(token))).first()
+    if row is None or row.expires_at <= utcnow() or not row.User.active:
         return None
-    return row.user
+    return row.User
