@@ -15,10 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
 from ..auth.models import User
-from ..database import insert_rows
+from ..database import execute_plainly, insert_rows
 from ..extensions import db
 from ..journal.models import Holding, JournalTransaction, LeafSalt, Posting
 from ..journal.service import reserve_seqs, sealed_leaf
@@ -96,14 +96,14 @@ def number_receipts(contributions: list[NewContribution]) -> None:
     groups: dict[tuple, list[NewContribution]] = defaultdict(list)
     for c in contributions:
         groups[(c.fund.id, c.received_on.year)].append(c)
-    connection, counters = db.session.connection(), ReceiptCounter.__table__
     for (fund_id, year), group in groups.items():
-        last = connection.scalar(  # on the connection, as journal.service._advance_sequence
-            update(counters).where(counters.c.fund_id == fund_id, counters.c.year == year)
-            .values(last_number=counters.c.last_number + len(group)).returning(counters.c.last_number))
+        last = execute_plainly(  # plain SQL, as journal.service._advance_sequence: every gift sends it
+            "UPDATE receipt_counters SET last_number = last_number + :n WHERE fund_id = :fund AND year = :year "
+            "RETURNING last_number", {"n": len(group), "fund": fund_id, "year": year}).scalar()
         if last is None:  # the fund's first receipts of the year
             last = len(group)
-            connection.execute(insert(counters).values(fund_id=fund_id, year=year, last_number=last))
+            db.session.connection().execute(insert(ReceiptCounter.__table__).values(
+                fund_id=fund_id, year=year, last_number=last))
         code = group[0].fund.code
         for number, c in enumerate(group, last - len(group) + 1):
             c.receipt_number = f"{code}-{year:04d}-{number:06d}"

@@ -12,7 +12,7 @@ from ..areas.service import get_area, is_within, within_clause
 from ..auth.models import User
 from ..auth.service import require, require_area
 from ..campaigns.service import get_campaign
-from ..database import transactional
+from ..database import load_together, transactional
 from ..extensions import db
 from ..fields import today_in_vietnam
 from ..journal.models import JournalTransaction
@@ -87,8 +87,14 @@ def record_contribution(user: User, data: dict) -> NewContribution:
     # No ledger lock yet: the checks read what no ledger write changes (the campaign, the
     # fund, the donor, an earmark's target), and check_contribution takes the lock before
     # it reads a pledge. Concurrent gifts then wait for each other only while writing.
+    from ..campaigns.models import Campaign
+    from ..donors.models import Donor
+    from ..funds.models import Fund
+
+    loaded = load_together((Campaign, data["campaign_id"]), (Fund, data["fund_id"]), (Donor, data.get("donor_id")))
     campaign, fund = check_scope(user, data["campaign_id"], data["fund_id"])
     contribution = check_contribution(campaign, fund, data)
+    del loaded  # held until the checks found them in the session
     record_checked(user, [contribution])
     return contribution
 

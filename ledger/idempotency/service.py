@@ -13,11 +13,10 @@ import hashlib
 from flask import Response, make_response, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.guard import current_user
-from ..database import write_transaction
+from ..database import execute_plainly, insert_rows, write_transaction
 from ..extensions import db
 from ..problems import InvalidInput
 from .models import IdempotencyRecord
@@ -62,10 +61,9 @@ _RECORDS = IdempotencyRecord.__table__
 
 def _stored(user_id: int, key: str):
     """The first answer sent with this key (a row: request_sha256, status, response_body), or None.
-    Read and written on the connection: no ORM object is needed, and every write pays for it."""
-    return db.session.connection().execute(
-        select(_RECORDS.c.request_sha256, _RECORDS.c.status, _RECORDS.c.response_body)
-        .where(_RECORDS.c.user_id == user_id, _RECORDS.c.key == key)).first()
+    Read and written as plain SQL: no ORM object is needed, and every write pays for it."""
+    return execute_plainly("SELECT request_sha256, status, response_body FROM idempotency_records "
+                           "WHERE user_id = :user AND key = :key", {"user": user_id, "key": key}).first()
 
 
 def idempotent(view):
@@ -89,9 +87,8 @@ def idempotent(view):
                 resp = make_response(view(*args, **kwargs))
                 if 200 <= resp.status_code < 300:
                     db.session.flush()  # whatever the view left pending goes first, as before
-                    db.session.connection().execute(insert(_RECORDS).values(
-                        user_id=user_id, key=key, request_sha256=fingerprint,
-                        status=resp.status_code, response_body=resp.get_data(as_text=True)))
+                    insert_rows(_RECORDS, [{"user_id": user_id, "key": key, "request_sha256": fingerprint,
+                                            "status": resp.status_code, "response_body": resp.get_data(as_text=True)}])
                 return resp
         except IntegrityError:
             # A concurrent request with this key committed first; its effect stands, ours

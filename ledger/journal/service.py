@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased, lazyload
 
 from receipts.payload import canonical_bytes
 
-from ..database import LEDGER_LOCK, insert_rows
+from ..database import LEDGER_LOCK, execute_plainly, insert_rows
 from ..extensions import db
 from ..problems import Conflict
 from ..text import clean_text
@@ -74,11 +74,9 @@ def hold_ledger() -> None:
 
 def _advance_sequence(by: int = 1) -> int:
     """Reserve the next `by` seqs; returns the last of them."""
-    # On the connection: no ORM object mirrors this row, and the ORM's bulk-update path
-    # cost more than the statement for every write.
-    table = LedgerSequence.__table__
-    seq = db.session.connection().scalar(update(table).where(table.c.id == 1)
-                                         .values(last_seq=table.c.last_seq + by).returning(table.c.last_seq))
+    # As plain SQL: every write sends it, and no ORM object mirrors this row.
+    seq = execute_plainly("UPDATE ledger_sequence SET last_seq = last_seq + :by WHERE id = 1 RETURNING last_seq",
+                          {"by": by}).scalar()
     if seq is None:  # the migration inserts the row; a database emptied by hand lacks it
         seq = by - 1
         db.session.add(LedgerSequence(id=1, last_seq=seq))

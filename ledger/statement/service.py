@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.sql.util import ClauseAdapter
 
-from ..database import in_parts
+from ..database import execute_plainly, in_parts
 from ..extensions import db
 from ..journal.resources import describe
 from ..problems import InvalidInput
@@ -117,11 +117,12 @@ def statement_names(donor_ids) -> dict[int, str]:
     (which rewrites that donor's rows) is waited for, so new rows get the name it left."""
     from ..donors.models import Donor
 
-    donors, connection = Donor.__table__, db.session.connection()
     ids, names = sorted(set(donor_ids) - {None}), {}
+    share_lock = " FOR SHARE" if db.session.get_bind().dialect.name == "postgresql" else ""  # SQLite: BEGIN IMMEDIATE
     for part in in_parts(ids):
-        rows = connection.execute(select(donors.c.id, donors.c.name, donors.c.public_display)
-                                  .where(donors.c.id.in_(part)).with_for_update(read=True))
+        marks = ", ".join(f":d{n}" for n in range(len(part)))
+        rows = execute_plainly(f"SELECT id, name, public_display FROM donors WHERE id IN ({marks}){share_lock}",
+                               {f"d{n}": donor_id for n, donor_id in enumerate(part)})
         names.update({i: Donor.display_name_of(name, display) for i, name, display in rows})
     return names
 
