@@ -24,7 +24,11 @@ def token_required(action: str = "read"):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            reads_outside_a_transaction()  # the token's read: a write begins its own after it
+            if request.method not in ("GET", "HEAD"):
+                # A write (idempotent: every API write is) begins its own transaction after
+                # this read. A GET keeps its one transaction: it may stream with yield_per,
+                # which PostgreSQL allows only inside one.
+                reads_outside_a_transaction()
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
