@@ -264,6 +264,15 @@ def test_rows_written_together_get_their_own_ids_in_order(world, count):
     assert [stored[f"gạch {i}|viên"] for i in range(count)] == ids and len(set(ids)) == count
 
 
+def test_plain_sql_takes_named_values_and_a_percent_sign_on_both_databases(world):
+    """execute_plainly writes :name in each driver's own style (psycopg's %(name)s, where a
+    % of the SQL itself must be doubled); the values are bound, never spliced in."""
+    from ledger.database import execute_plainly
+
+    row = execute_plainly("SELECT :word || '%', :n + 1, :word", {"word": "50'; --", "n": 41}).one()
+    assert tuple(row) == ("50'; --%", 42, "50'; --")
+
+
 def test_a_table_filled_in_bulk_from_empty_is_planned_as_full(world, backend):
     """Rows written in bulk into an empty table (PostgreSQL's COPY path) leave the planner
     statistics that count them: generating the full campaign, the foreign-key checks of
