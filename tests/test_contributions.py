@@ -44,6 +44,25 @@ def test_material_is_valued_once_rounding_half_up_and_labour_by_day_rate(ctx):
     assert cement_balance == [{"kind": "material", "item": "Xi măng PCB40", "unit": "bao", "quantity": "3.500"}]
 
 
+def test_the_answer_to_a_recording_is_what_was_stored(ctx):
+    """The answer is built from what was written, not read back: it must say exactly what
+    a later read says, for each kind, with a memo, an earmark and a pledge."""
+    w = build_world(ctx)
+    pledge = w.recorder.ok(w.recorder.post("/pledges", {
+        "campaign_id": w.campaign_id, "fund_id": w.fund_id, "donor_id": w.donor_id, "kind": "cash",
+        "amount_vnd": 9_000_000, "due_on": "2025-12-31", "earmark_area_code": "00004"}), 201)
+    answers = [
+        w.recorder.ok(w.contribute(amount_vnd=5_000_000, memo="  Ủng hộ  xóa nhà tạm ",
+                                   pledge_id=pledge["pledge_id"]), 201),
+        w.recorder.ok(w.contribute(kind="material", method="in_kind", item="Xi măng PCB40", unit="bao",
+                                   quantity="2.5", unit_value_vnd=95_001, donor_id=None), 201),
+        w.recorder.ok(w.contribute(kind="labour", method="labour", person_days="3.5", day_rate_vnd=250_000,
+                                   bank_reference=None), 201)]
+    assert answers[0]["earmark_area_code"] == "00004" and answers[0]["memo"] == "Ủng hộ xóa nhà tạm"
+    for answer in answers:
+        assert w.recorder.ok(w.recorder.get(f"/contributions/{answer['contribution_id']}")) == answer
+
+
 def test_bad_input_is_refused_with_field_errors_and_changes_nothing(ctx):
     w = build_world(ctx)
     cases = [
