@@ -207,6 +207,22 @@ def _in_driver_style(sql: str, driver: str) -> str:
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
 
 
+def read_plainly(sql: str, params: dict, columns: list) -> list[dict]:
+    """The rows of `sql` (plain SQL, as execute_plainly) as {name: value}, each value as
+    SQLAlchemy would read its column (`columns`, one Column per selected value, in order):
+    SQLite's dates and booleans are stored as text and numbers."""
+    connection = db.session.connection()
+    processors = _result_processors(tuple(columns), connection.dialect)
+    return [{name: value if process is None else process(value)
+             for (name, process), value in zip(processors, row, strict=True)}
+            for row in connection.exec_driver_sql(_in_driver_style(sql, connection.dialect.driver), params)]
+
+
+@functools.lru_cache(maxsize=64)
+def _result_processors(columns: tuple, dialect) -> list[tuple]:
+    return [(column.key, column.type.dialect_impl(dialect).result_processor(dialect, None)) for column in columns]
+
+
 def load_together(*keys: tuple) -> tuple:
     """Read these rows, (model, primary key) pairs, into the session in one statement for the
     session.get()s of the checks that follow, which then find them there: read one by one

@@ -26,6 +26,34 @@ def test_writes_need_a_token_and_a_role_that_may(ctx):
     assert auditor.ok(auditor.get("/donors")) == []
 
 
+def test_a_token_works_until_it_expires_and_names_its_user(ctx):
+    """A write with a token acts as its user; an expired or unknown token is refused with
+    401 and records nothing."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from ledger.auth.models import ApiToken
+    from ledger.auth.service import _token_digest, issue_token
+    from ledger.donors.models import Donor
+    from ledger.extensions import db
+    from ledger.types import utcnow
+
+    lan = make_user("lan", "recorder", "01")
+    token, _ = issue_token("lan", PASSWORD, 600)
+    client = Api(ctx.test_client(), token)
+    made = client.ok(client.post("/donors", {"kind": "individual", "name": "Lê Thị Hoa"}), 201)
+    assert db.session.get(Donor, made["donor_id"]).created_by_id == lan.id
+    db.session.execute(update(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))
+                       .values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    donors = db.session.scalar(select(func.count()).select_from(Donor))
+    for refused in (client, Api(ctx.test_client(), token + "x")):
+        for resp in (refused.post("/donors", {"kind": "individual", "name": "Lê Văn Nam"}), refused.get("/donors")):
+            assert resp.status_code == 401 and resp.content_type == "application/problem+json"
+    assert db.session.scalar(select(func.count()).select_from(Donor)) == donors
+
+
 def test_password_is_hashed_slowly_and_too_short_refused(ctx):
     import pytest
 

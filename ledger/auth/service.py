@@ -10,8 +10,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import make_transient_to_detached
 
-from ..database import transactional
+from ..database import read_plainly, transactional
 from ..extensions import db
 from ..problems import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from ..text import clean_text
@@ -327,11 +328,22 @@ def _store_token(user_id: int, ttl_seconds: int) -> tuple[str, datetime]:
     return token, expires_at
 
 
+_USER_COLUMNS = list(User.__table__.c)
+_TOKEN_USER_SQL = (f"SELECT {', '.join(f'u.{c.name}' for c in _USER_COLUMNS)}, t.expires_at "
+                   "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_sha256 = :digest")
+
+
 def user_for_token(token: str) -> User | None:
-    """The active user this unexpired token names, else None. One row, the user with the
-    token's expiry: loading the token as an object too cost a tenth of an API write."""
-    row = db.session.execute(select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_sha256 == _token_digest(token))).first()
-    if row is None or row.expires_at <= utcnow() or not row.User.active:
+    """The active user this unexpired token names, else None: detached from the session,
+    as a user read and expunged would be. Read as one plain row, not through the ORM,
+    which cost a tenth of every API write's CPU."""
+    rows = read_plainly(_TOKEN_USER_SQL, {"digest": _token_digest(token)},
+                        [*_USER_COLUMNS, ApiToken.__table__.c.expires_at])
+    if not rows:
         return None
-    return row.User
+    values = rows[0]
+    if values.pop("expires_at") <= utcnow() or not values["active"]:
+        return None
+    user = User(**values)
+    make_transient_to_detached(user)  # as if loaded: never inserted, if a relationship is given it
+    return user
