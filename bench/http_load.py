@@ -19,7 +19,7 @@ spread of the runs):
 
 Afterwards the journal is verified. Prints a Markdown table; --json FILE writes the figures.
 
-Usage: python bench/http_load.py [--db sqlite|postgresql] [--scale small] [--seconds 5] [--repeat 3]
+Usage: python bench/http_load.py [--db sqlite|postgresql] [--scale small] [--seconds 5] [--repeat 3] [--workers N]
 """
 from __future__ import annotations
 
@@ -162,13 +162,13 @@ def scenarios(needs: dict) -> dict[str, dict]:
     }
 
 
-def run(db: str, scale: str, seconds: float, repeat: int) -> dict:
+def run(db: str, scale: str, seconds: float, repeat: int, workers: int | None = None) -> dict:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     started = time.perf_counter()
     url, instance, needs = prepare(db, scale)
     print(f"{db}: campaign of scale {scale} generated in {time.perf_counter() - started:.0f} s", flush=True)
-    workers = os.cpu_count() or 1
+    workers = workers or os.cpu_count() or 1
     port = free_port()
     server = serve(url, instance, port, workers)
     folder = Path(tempfile.mkdtemp(prefix="ledger-wrk-"))
@@ -240,9 +240,10 @@ def main() -> None:
     parser.add_argument("--scale", choices=gen.SCALES, default="small")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="gunicorn's workers (default: the CPU cores, as make run)")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
-    results = run(args.db, args.scale, args.seconds, args.repeat)
+    results = run(args.db, args.scale, args.seconds, args.repeat, args.workers)
     print()
     print(table(results))
     if args.json:
