@@ -196,13 +196,14 @@ def execute_plainly(sql: str, params: dict | None = None):
     compiling a Core statement cost two to three times running it. The SQL must read the
     same on both databases, and the values need no conversion (numbers, text)."""
     connection = db.session.connection()
-    return connection.exec_driver_sql(_in_driver_style(sql, connection.dialect.driver), params or {})
+    return connection.exec_driver_sql(_in_driver_style(sql, connection.dialect.paramstyle), params or {})
 
 
 @functools.lru_cache(maxsize=256)
-def _in_driver_style(sql: str, driver: str) -> str:
-    """sqlite3 takes :name itself; psycopg wants %(name)s (and % written twice)."""
-    if driver == "pysqlite":
+def _in_driver_style(sql: str, paramstyle: str) -> str:
+    """sqlite3 (qmark, as _plain_insert writes for it) takes :name too; psycopg wants
+    %(name)s (and % written twice)."""
+    if paramstyle == "qmark":
         return sql
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
 
@@ -211,11 +212,10 @@ def read_plainly(sql: str, params: dict, columns: list) -> list[dict]:
     """The rows of `sql` (plain SQL, as execute_plainly) as {name: value}, each value as
     SQLAlchemy would read its column (`columns`, one Column per selected value, in order):
     SQLite's dates and booleans are stored as text and numbers."""
-    connection = db.session.connection()
-    processors = _result_processors(tuple(columns), connection.dialect)
+    processors = _result_processors(tuple(columns), db.session.get_bind().dialect)
     return [{name: value if process is None else process(value)
              for (name, process), value in zip(processors, row, strict=True)}
-            for row in connection.exec_driver_sql(_in_driver_style(sql, connection.dialect.driver), params)]
+            for row in execute_plainly(sql, params)]
 
 
 @functools.lru_cache(maxsize=64)
