@@ -15,7 +15,7 @@ blp = Blueprint("allocations", __name__, url_prefix="/allocations", description=
 @blp.post("")
 @token_required("record")
 @idempotent
-@blp.arguments(AllocationIn)
+@blp.arguments(AllocationIn())
 @blp.response(201, AllocationOut)
 @blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def allocate_to_household(data):
@@ -24,7 +24,7 @@ def allocate_to_household(data):
 
 @blp.get("")
 @token_required()
-@blp.arguments(AllocationQuery, location="query")
+@blp.arguments(AllocationQuery(), location="query")
 @blp.response(200, AllocationOut(many=True))
 @blp.paginate()
 def list_allocations(args, pagination_parameters):
@@ -34,7 +34,7 @@ def list_allocations(args, pagination_parameters):
 @blp.post("/<int:allocation_id>/reverse")
 @token_required("record")
 @idempotent
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, AllocationOut)
 @blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def reverse_allocation(data, allocation_id):

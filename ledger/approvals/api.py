@@ -27,7 +27,7 @@ def accepted_or(result):
 
 @blp.get("")
 @token_required()
-@blp.arguments(ApprovalQuery, location="query")
+@blp.arguments(ApprovalQuery(), location="query")
 @blp.response(200, ApprovalOut(many=True))
 @blp.paginate()
 def list_approvals(args, pagination_parameters):
@@ -55,7 +55,7 @@ def approve(approval_id):
 @blp.post("/<int:approval_id>/reject")
 @token_required("override")  # the deciders' role first: the body is checked after
 @idempotent
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, ApprovalOut)
 def reject(data, approval_id):
     return service.reject(current_user(), approval_id, data["reason"])

@@ -8,7 +8,7 @@ blp = Blueprint("areas", __name__, url_prefix="/areas", description="Administrat
 
 
 @blp.get("")
-@blp.arguments(AreaQuery, location="query")
+@blp.arguments(AreaQuery(), location="query")
 @blp.response(200, AreaOut(many=True))
 @blp.paginate()
 def list_areas(args, pagination_parameters):

@@ -8,7 +8,7 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Bearer tokens
 
 
 @blp.post("/token")
-@blp.arguments(TokenIn)
+@blp.arguments(TokenIn())
 @blp.response(201, TokenOut)
 def issue_token(data):
     """Exchange a username and password for a bearer token."""

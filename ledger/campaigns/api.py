@@ -12,7 +12,7 @@ blp = Blueprint("campaigns", __name__, url_prefix="/campaigns", description="Cam
 @blp.post("")
 @token_required("manage")
 @idempotent
-@blp.arguments(CampaignIn)
+@blp.arguments(CampaignIn())
 @blp.response(201, CampaignOut)
 def create_campaign(data):
     return service.create_campaign(current_user(), **data)

@@ -16,7 +16,7 @@ blp = Blueprint("contributions", __name__, url_prefix="/contributions",
 @blp.post("")
 @token_required("record")
 @idempotent
-@blp.arguments(ContributionIn)
+@blp.arguments(ContributionIn())
 @blp.response(201, ContributionOut)
 def record_contribution(data):
     return service.record_contribution(current_user(), data)
@@ -24,7 +24,7 @@ def record_contribution(data):
 
 @blp.get("")
 @token_required()
-@blp.arguments(ContributionQuery, location="query")
+@blp.arguments(ContributionQuery(), location="query")
 @blp.response(200, ContributionOut(many=True))
 @blp.paginate()
 def list_contributions(args, pagination_parameters):
@@ -41,7 +41,7 @@ def get_contribution(contribution_id):
 @blp.post("/<int:contribution_id>/void")
 @token_required("record")
 @idempotent
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, ContributionOut)
 @blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def void_contribution(data, contribution_id):

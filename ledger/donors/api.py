@@ -12,7 +12,7 @@ blp = Blueprint("donors", __name__, url_prefix="/donors", description="Donors (p
 @blp.post("")
 @token_required("record")
 @idempotent
-@blp.arguments(DonorIn)
+@blp.arguments(DonorIn())
 @blp.response(201, DonorOut)
 def create_donor(data):
     return service.create_donor(current_user(), data)
@@ -20,7 +20,7 @@ def create_donor(data):
 
 @blp.get("")
 @token_required()
-@blp.arguments(DonorQuery, location="query")
+@blp.arguments(DonorQuery(), location="query")
 @blp.response(200, DonorOut(many=True))
 @blp.paginate()
 def list_donors(args, pagination_parameters):
@@ -37,7 +37,7 @@ def get_donor(donor_id):
 @blp.patch("/<int:donor_id>")
 @token_required("record")
 @idempotent
-@blp.arguments(DonorPatch)
+@blp.arguments(DonorPatch())
 @blp.response(200, DonorDetailOut)
 def update_donor(data, donor_id):
     return service.update_donor(current_user(), donor_id, data)

@@ -20,7 +20,7 @@ _STREAM = {200: {"description": "CSV or JSONL, streamed", "content": {
 
 @blp.get("/<what>.<fmt>")
 @token_required("audit")
-@blp.arguments(ExportQuery, location="query")
+@blp.arguments(ExportQuery(), location="query")
 @blp.doc(responses=_STREAM)
 @blp.alt_response(202, schema=JobOut, description="XLSX, or ?background=true: a job whose download is a zip "
                                                   "of the file, manifest.json and manifest.json.sig")

@@ -25,7 +25,7 @@ blp = Blueprint("funds", __name__, url_prefix="/funds", description="Funds, thei
 @blp.post("")
 @token_required("manage")
 @idempotent
-@blp.arguments(FundIn)
+@blp.arguments(FundIn())
 @blp.response(201, FundOut)
 def create_fund(data):
     return service.create_fund(current_user(), **data)
@@ -33,7 +33,7 @@ def create_fund(data):
 
 @blp.get("")
 @token_required()
-@blp.arguments(FundQuery, location="query")
+@blp.arguments(FundQuery(), location="query")
 @blp.response(200, FundOut(many=True))
 @blp.paginate()
 def list_funds(args, pagination_parameters):
@@ -50,7 +50,7 @@ def get_fund(fund_id):
 @blp.patch("/<int:fund_id>")
 @token_required("manage")
 @idempotent
-@blp.arguments(FundBankAccountIn)
+@blp.arguments(FundBankAccountIn())
 @blp.response(200, FundOut)
 def set_bank_account(data, fund_id):
     """Set the bank account of a fund that has none (409 when it has one)."""
@@ -68,7 +68,7 @@ def payment_code_answer(code: dict, args: dict):
 
 @blp.get("/<int:fund_id>/vietqr")
 @token_required()
-@blp.arguments(PaymentCodeQuery, location="query")
+@blp.arguments(PaymentCodeQuery(), location="query")
 @blp.response(200, PaymentCodeOut)
 def fund_vietqr(args, fund_id):
     """The fund's general VietQR code: its bank account, no amount, memo "UH {fund code}".
@@ -81,7 +81,7 @@ def fund_vietqr(args, fund_id):
 @blp.post("/<int:fund_id>/transfers")
 @token_required("record")
 @idempotent
-@blp.arguments(TransferIn)
+@blp.arguments(TransferIn())
 @blp.response(201, TransferOut)
 def transfer(data, fund_id):
     return service.transfer_between_funds(current_user(), fund_id, data)
@@ -90,7 +90,7 @@ def transfer(data, fund_id):
 @blp.post("/<int:fund_id>/transfers/<int:transfer_id>/reverse")
 @token_required("record")
 @idempotent
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, TransferOut)
 @blp.alt_response(202, schema=ApprovalOut, description=PENDING_DOC)
 def reverse_transfer(data, fund_id, transfer_id):

@@ -12,7 +12,7 @@ blp = Blueprint("households", __name__, url_prefix="/households", description="B
 @blp.post("")
 @token_required("record")
 @idempotent
-@blp.arguments(HouseholdIn)
+@blp.arguments(HouseholdIn())
 @blp.response(201, HouseholdDetailOut)
 def create_household(data):
     return service.create_household(current_user(), data)
@@ -20,7 +20,7 @@ def create_household(data):
 
 @blp.get("")
 @token_required()
-@blp.arguments(HouseholdQuery, location="query")
+@blp.arguments(HouseholdQuery(), location="query")
 @blp.response(200, HouseholdOut(many=True))
 @blp.paginate()
 def list_households(args, pagination_parameters):
@@ -37,7 +37,7 @@ def get_household(household_id):
 @blp.patch("/<int:household_id>")
 @token_required("record")
 @idempotent
-@blp.arguments(HouseholdPatch)
+@blp.arguments(HouseholdPatch())
 @blp.response(200, HouseholdDetailOut)
 def update_household(data, household_id):
     return service.update_household(current_user(), household_id, data)
@@ -46,7 +46,7 @@ def update_household(data, household_id):
 @blp.post("/<int:household_id>/status")
 @token_required("record")
 @idempotent
-@blp.arguments(StatusIn)
+@blp.arguments(StatusIn())
 @blp.response(200, HouseholdDetailOut)
 def change_status(data, household_id):
     return service.change_status(current_user(), household_id, **data)

@@ -33,8 +33,8 @@ def _mapping(form: dict) -> ColumnMapping | None:
 @blp.post("")
 @token_required("record")
 @idempotent
-@blp.arguments(StatementUploadForm, location="form")
-@blp.arguments(StatementFile, location="files")
+@blp.arguments(StatementUploadForm(), location="form")
+@blp.arguments(StatementFile(), location="files")
 @blp.response(200, PlanOut, description="the dry run (commit=false): what would be recorded; nothing is")
 @blp.alt_response(201, schema=CommitOut, description="commit=true: the batch recorded, all or nothing")
 @blp.alt_response(202, schema=JobOut, description="commit=true on a large file (or background=true): a job")
@@ -84,7 +84,7 @@ def batch_lines(batch_id, pagination_parameters):
 @blp.post("/<int:batch_id>/void")
 @token_required("override")
 @idempotent
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, BatchOut)
 def void_batch(data, batch_id):
     """Void every contribution of the batch, with a reason (approvers and admins); 409

@@ -26,7 +26,7 @@ def job_accepted(job) -> Response:
 
 @blp.get("")
 @token_required()
-@blp.arguments(JobQuery, location="query")
+@blp.arguments(JobQuery(), location="query")
 @blp.response(200, JobOut(many=True))
 @blp.paginate()
 def list_jobs(args, pagination_parameters):

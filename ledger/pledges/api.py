@@ -13,7 +13,7 @@ blp = Blueprint("pledges", __name__, url_prefix="/pledges", description="Pledges
 @blp.post("")
 @token_required("record")
 @idempotent
-@blp.arguments(PledgeIn)
+@blp.arguments(PledgeIn())
 @blp.response(201, PledgeOut)
 def create_pledge(data):
     return service.create_pledge(current_user(), data)
@@ -21,7 +21,7 @@ def create_pledge(data):
 
 @blp.get("")
 @token_required()
-@blp.arguments(PledgeQuery, location="query")
+@blp.arguments(PledgeQuery(), location="query")
 @blp.response(200, PledgeOut(many=True))
 @blp.paginate()
 def list_pledges(args, pagination_parameters):
@@ -38,7 +38,7 @@ def get_pledge(pledge_id):
 @blp.post("/<int:pledge_id>/cancel")
 @token_required("record")
 @idempotent
-@blp.arguments(ReasonIn)
+@blp.arguments(ReasonIn())
 @blp.response(200, PledgeOut)
 def cancel_pledge(data, pledge_id):
     return service.cancel_pledge(current_user(), pledge_id, data["reason"])
@@ -46,7 +46,7 @@ def cancel_pledge(data, pledge_id):
 
 @blp.get("/<int:pledge_id>/vietqr")
 @token_required()
-@blp.arguments(PaymentCodeQuery, location="query")
+@blp.arguments(PaymentCodeQuery(), location="query")
 @blp.response(200, PaymentCodeOut)
 def pledge_vietqr(args, pledge_id):
     """The pledge's VietQR code: the fund's bank account, memo "UH {pledge code}" and, for a

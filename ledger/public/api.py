@@ -18,7 +18,7 @@ def ping():
 
 
 @blp.get("/summary")
-@blp.arguments(SummaryQuery, location="query")
+@blp.arguments(SummaryQuery(), location="query")
 @blp.response(200, SummaryOut)
 def get_summary(args):
     """Pledged, received, allocated and remaining per kind, houses by status against the

@@ -36,7 +36,7 @@ def get_receipt(number):
 
 @fund_receipts_blp.get("/<int:fund_id>/receipts.pdf")
 @token_required()
-@fund_receipts_blp.arguments(BatchQuery, location="query")
+@fund_receipts_blp.arguments(BatchQuery(), location="query")
 @fund_receipts_blp.doc(responses=_PDF)
 def get_fund_receipts_pdf(args, fund_id):
     """The receipts of a fund received in a date range, one page each (at most 2,000)."""

@@ -29,7 +29,7 @@ def download(body: bytes, content_type: str, filename: str) -> Response:
 
 @blp.get("/reconciliation")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.response(200, ReconciliationOut)
 def get_reconciliation(args):
     """Pledged, received, transferred in and out, allocated and remaining, per kind and per
@@ -40,7 +40,7 @@ def get_reconciliation(args):
 
 @blp.get("/households")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.response(200, CoverageOut)
 def get_households(args):
     """Households by status, approved amounts against what was allocated, the fully funded
@@ -50,7 +50,7 @@ def get_households(args):
 
 @blp.get("/overdue-pledges")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.response(200, OverduePledgesOut)
 def get_overdue_pledges(args):
     """Pledges past their due date and not fulfilled nor cancelled, oldest due first."""
@@ -59,7 +59,7 @@ def get_overdue_pledges(args):
 
 @blp.get("/unallocated")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.response(200, UnallocatedOut)
 def get_unallocated(args):
     """Contributions received more than `older_than_days` days ago of which something has not
@@ -69,7 +69,7 @@ def get_unallocated(args):
 
 @blp.get("/commendations")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.response(200, CommendationsOut)
 def get_commendations(args):
     """The donors who gave most (in đồng value) per kind of donor and per area, in the
@@ -79,7 +79,7 @@ def get_commendations(args):
 
 @blp.get("/committee.pdf")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.doc(responses=_PDF)
 def get_committee_pdf(args):
     """The committee's summary of one campaign (the latest when none is given), in
@@ -92,7 +92,7 @@ def get_committee_pdf(args):
 
 @blp.get("/<string:name>.xlsx")
 @token_required("read")
-@blp.arguments(ReportQuery, location="query")
+@blp.arguments(ReportQuery(), location="query")
 @blp.doc(responses=_XLSX)
 def get_xlsx(args, name):
     """One report as a workbook: `name` is reconciliation, households, overdue-pledges,

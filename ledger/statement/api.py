@@ -30,7 +30,7 @@ def csv_response(search: service.StatementSearch) -> Response:
 
 @blp.get("/statement")
 @search_limit
-@blp.arguments(StatementQuery, location="query")
+@blp.arguments(StatementQuery(), location="query")
 @blp.response(200, StatementPageOut)
 def search_statement(args):
     """Search every received contribution: by donor name or memo (in part, diacritics
@@ -40,7 +40,7 @@ def search_statement(args):
 
 @blp.get("/statement.csv")
 @search_limit
-@blp.arguments(StatementQuery, location="query")
+@blp.arguments(StatementQuery(), location="query")
 @blp.doc(responses=_CSV)
 def statement_csv(args):
     """The same search as CSV: every matching row (no page, no cap), header in Vietnamese."""

@@ -29,7 +29,7 @@ def get_keys():
 
 
 @blp.get("/checkpoint")
-@blp.arguments(CheckpointQuery, location="query")
+@blp.arguments(CheckpointQuery(), location="query")
 @blp.response(200, CheckpointOut)
 @reads_only
 def get_checkpoint(args):
@@ -38,7 +38,7 @@ def get_checkpoint(args):
 
 
 @blp.get("/proof")
-@blp.arguments(ProofQuery, location="query")
+@blp.arguments(ProofQuery(), location="query")
 @blp.response(200, ProofOut)
 @reads_only
 def get_inclusion_proof(args):
@@ -50,7 +50,7 @@ def get_inclusion_proof(args):
 
 
 @blp.get("/consistency")
-@blp.arguments(ConsistencyQuery, location="query")
+@blp.arguments(ConsistencyQuery(), location="query")
 @blp.response(200, ConsistencyOut)
 @reads_only
 def get_consistency_proof(args):
@@ -60,7 +60,7 @@ def get_consistency_proof(args):
 
 
 @blp.get("/entries")
-@blp.arguments(EntriesQuery, location="query")
+@blp.arguments(EntriesQuery(), location="query")
 @blp.response(200, EntriesOut)
 @reads_only
 def get_entries(args):
