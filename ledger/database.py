@@ -224,21 +224,102 @@ def _result_processors(columns: tuple, dialect) -> list[tuple]:
 
 
 def load_together(*keys: tuple) -> tuple:
-    """Read these rows, (model, primary key) pairs, into the session in one statement for the
-    session.get()s of the checks that follow, which then find them there: read one by one
-    through the ORM they cost a sixth of an API contribution. The caller keeps what this
-    returns (the objects) while it checks: the session holds its objects only weakly. A key
-    without its row loads nothing, and its get then reads alone and reports it unknown."""
-    from sqlalchemy import select, true
-
-    wanted = [(model, key) for model, key in keys if key is not None]
+    """Put these rows, (model, primary key) pairs, into the session, read in one plain
+    statement, for the session.get()s of the checks that follow, which then find them there:
+    read through the ORM, even joined in one query, they cost a sixth of an API contribution.
+    Each object is made as a query would load it (every column, and a many-to-one it loads
+    joined, such as a fund's area) and attached to the session. The caller keeps what this
+    returns (the objects) while it checks: the session holds its objects only weakly. A row
+    the session holds already is not read again; a key without its row loads nothing, and
+    its get then reads alone and reports it unknown."""
+    session = db.session
+    wanted = [(model, key) for model, key in keys
+              if key is not None and session.identity_map.get(session.identity_key(model, key)) is None]
     if len(wanted) < 2:
         return ()
-    (first, _), *others = wanted
-    query = select(*(model for model, _ in wanted)).select_from(first)
-    for model, _ in others:  # one row of each: joined on nothing but their keys
-        query = query.join(model, true())
-    return tuple(db.session.execute(query.where(*(model.id == key for model, key in wanted))).first() or ())
+    sql, parts, columns = _rows_together(tuple(model for model, _ in wanted))
+    rows = read_plainly(sql, {f"k{i}": key for i, (_, key) in enumerate(wanted)}, columns)
+    if not rows:
+        return ()
+    [row] = rows
+    made = [_as_loaded(model, {attribute: row[f"{i}_{attribute}"] for attribute in _column_attributes(model)})
+            for i, (model, _, _) in enumerate(parts)]
+    # The related rows first: added after its parent, an object would be cascaded into the
+    # session as new, to be inserted.
+    for i in reversed(range(len(parts))):
+        made[i] = _attached(session, made[i])
+        _, parent, relationship = parts[i]
+        if parent is not None:
+            setattr(made[parent], relationship, made[i])
+    return tuple(made[:len(wanted)])
+
+
+def _as_loaded(model, values: dict):
+    """A `model` object of these column values, or None for a row a LEFT JOIN found not."""
+    from sqlalchemy import inspect
+
+    if all(value is None for value in values.values()):
+        return None
+    obj = inspect(model).class_manager.new_instance()
+    for attribute, value in values.items():
+        setattr(obj, attribute, value)
+    return obj
+
+
+def _attached(session, obj):
+    """`obj` in the session as if loaded (persistent, nothing to write), or the session's
+    own object of the same row if it holds one."""
+    from sqlalchemy.orm import make_transient_to_detached
+
+    if obj is None:
+        return None
+    held = session.identity_map.get(session.identity_key(instance=obj))
+    if held is not None:
+        return held
+    make_transient_to_detached(obj)  # its values are the database's: no change to write
+    session.add(obj)  # persistent, found by get(); nothing is written
+    return obj
+
+
+@functools.lru_cache(maxsize=64)
+def _column_attributes(model) -> tuple[str, ...]:
+    from sqlalchemy import inspect
+
+    return tuple(prop.key for prop in inspect(model).column_attrs)
+
+
+@functools.lru_cache(maxsize=64)
+def _rows_together(models: tuple) -> tuple[str, list, list]:
+    """One row of each model's table, each by its key (:k0, :k1, ...), side by side, with
+    the row of each many-to-one the model loads joined: the SQL; the parts, (model, index
+    of the part it belongs to, relationship) in the order selected; the Column of each
+    value selected, labelled "{part}_{attribute}"."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import RelationshipDirection
+
+    parts, tables, conditions = [], [], []
+    for i, model in enumerate(models):
+        parts.append((model, None, None))
+        tables.append(f"{inspect(model).local_table.name} t{i}")
+        conditions.append(f"t{i}.id = :k{i}")
+    for i, model in enumerate(models):
+        for relationship in inspect(model).relationships:
+            if relationship.lazy != "joined" or relationship.direction is not RelationshipDirection.MANYTOONE:
+                continue
+            [(local, remote)] = relationship.local_remote_pairs
+            j = len(parts)
+            parts.append((relationship.mapper.class_, i, relationship.key))
+            tables[i] += (f" LEFT JOIN {remote.table.name} t{j}"
+                          f' ON t{j}."{remote.name}" = t{i}."{local.name}"')
+    selected, columns = [], []
+    for j, (model, _, _) in enumerate(parts):
+        mapper = inspect(model)
+        for attribute in _column_attributes(model):
+            column = mapper.column_attrs[attribute].columns[0]
+            selected.append(f't{j}."{column.name}"')
+            columns.append(column.label(f"{j}_{attribute}"))
+    sql = f"SELECT {', '.join(selected)} FROM {', '.join(tables)} WHERE {' AND '.join(conditions)}"
+    return sql, parts, columns
 
 
 COPY_FROM = 50  # rows: below this an INSERT is as quick as PostgreSQL's COPY
@@ -306,6 +387,14 @@ def _insert_plainly(connection, table, rows: list[dict], *, returning_id: bool =
     if returning_id:
         [one] = values
         return [connection.exec_driver_sql(sql, one).scalar_one()]
+    if len(values) > 1 and connection.dialect.paramstyle != "qmark":
+        # psycopg sends an executemany in pipeline mode, whose set-up cost a gift's two
+        # postings more than a third of its inserts: one INSERT of several VALUES instead.
+        marks = sql[sql.index(" VALUES ") + len(" VALUES "):]
+        sql += ", " + ", ".join([marks] * (len(values) - 1))
+        values = tuple(value for row in values for value in row)
+        connection.exec_driver_sql(sql, values)
+        return []
     connection.exec_driver_sql(sql, values if len(values) > 1 else values[0])
     return []
 

@@ -304,3 +304,55 @@ def test_verify_reads_the_lots_of_a_long_transfer_in_parts(world, monkeypatch):
     db.session.rollback()
     publish()
     assert verify_ledger() == []
+
+
+def test_rows_loaded_together_are_as_the_orm_loads_them(world):
+    """load_together reads a campaign, a fund with its area and a donor in one statement and
+    leaves them in the session as a query would: the same values, nothing to write, found by
+    get() without another statement; a row the session holds already is not read again; an
+    unknown key loads nothing, and its get() then reports it unknown."""
+    from sqlalchemy import event, inspect
+
+    from ledger.database import load_together
+    from ledger.funds.models import Fund
+
+    def column_values(obj) -> dict:
+        return {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+
+    keys = ((Campaign, world.campaign_id), (Fund, world.fund_id), (Donor, world.donor_id))
+    expected = [column_values(db.session.get(model, key)) for model, key in keys]
+    expected_area = column_values(db.session.get(Fund, world.fund_id).area)
+    db.session.rollback()
+    db.session.expunge_all()
+
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with write_transaction():
+            loaded = load_together(*keys)
+            assert len(statements) == 1
+            assert [column_values(obj) for obj in loaded] == expected
+            campaign, fund, donor = loaded
+            assert column_values(fund.area) == expected_area
+            for obj in (campaign, fund, fund.area, donor):
+                assert inspect(obj).persistent and obj not in db.session.dirty
+            assert db.session.get(Fund, world.fund_id) is fund and db.session.get(Donor, world.donor_id) is donor
+            db.session.flush()
+            assert len(statements) == 1  # nothing written, nothing read again
+
+            statements.clear()
+            again = load_together((Campaign, world.campaign_id), (Fund, world.commune_fund_id),
+                                  (Donor, world.state_donor_id))
+            assert [type(obj) for obj in again] == [Fund, Donor]  # the campaign was held already
+            assert again[0].id == world.commune_fund_id and again[0].area.code == "00004"
+            assert len(statements) == 1
+
+            assert load_together((Fund, 999_999), (Donor, 999_998)) == ()
+            assert db.session.get(Fund, 999_999) is None
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
