@@ -375,6 +375,78 @@ def insert_rows(table, rows: list[dict], *, returning_ids: bool = False) -> list
     return ids
 
 
+def new_ids(*wanted: tuple) -> list[list[int]]:
+    """Ids for rows about to be inserted, for each (table, count), in one statement, so
+    that rows referring to each other can be written together (insert_together).
+    PostgreSQL: taken from each table's sequence, ascending. SQLite: those after the
+    largest, as insert_rows gives them: the writer holds SQLite's one write lock (BEGIN
+    IMMEDIATE) and no row is ever deleted."""
+    dialect_name = db.session.get_bind().dialect.name
+    if dialect_name != "postgresql":
+        sql = "SELECT " + ", ".join(f"(SELECT coalesce(max(id), 0) FROM {table.name})" for table, _ in wanted)
+        row = execute_plainly(sql).one()
+        return [list(range(last + 1, last + 1 + count)) for last, (_, count) in zip(row, wanted, strict=True)]
+    # One nextval per id; a generate_series only for several (it costs a third more).
+    row = execute_plainly("SELECT " + ", ".join(
+        f"ARRAY[nextval('{_sequence_of(table)}')]" if count == 1 else
+        f"ARRAY(SELECT nextval('{_sequence_of(table)}') FROM generate_series(1, :n{i}) ORDER BY 1)"
+        for i, (table, count) in enumerate(wanted)), {f"n{i}": count for i, (_, count) in enumerate(wanted)}).one()
+    return [list(ids) for ids in row]
+
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def _sequence_of(table) -> str:
+    """The name of the sequence of a table's id on PostgreSQL, looked up once: looking it
+    up in each statement (pg_get_serial_sequence) cost more than taking the ids."""
+    if table.name not in _SEQUENCES:
+        _SEQUENCES[table.name] = execute_plainly("SELECT pg_get_serial_sequence(:table, 'id')",
+                                                 {"table": table.name}).scalar_one()
+    return _SEQUENCES[table.name]
+
+
+MAX_TOGETHER = 20_000  # values in one statement: PostgreSQL takes at most 65,535
+
+
+def insert_together(parts: list[tuple]) -> None:
+    """Insert rows into several tables, (table, rows) each, in the session's transaction,
+    the rows with their ids given (new_ids) where others refer to them. On PostgreSQL a
+    few rows of each go as one statement, every INSERT a part of one WITH: a gift's seven
+    inserts sent one by one cost a round trip and the driver's and SQLAlchemy's work each.
+    (Its foreign keys are checked at the statement's end, when every part is written.)
+    Otherwise, and for many rows (COPY), each table's rows by insert_rows, in the order
+    given: a row's parents first."""
+    parts = [(table, _same_columns(table, rows)) for table, rows in parts if rows]
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if (dialect.name != "postgresql" or any(len(rows) >= COPY_FROM for _, rows in parts)
+            or sum(len(rows) * len(rows[0]) for _, rows in parts) > MAX_TOGETHER or len(parts) < 2):
+        for table, rows in parts:
+            insert_rows(table, rows)
+        return
+    shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in parts)
+    values = []
+    for table, rows in parts:
+        processors = _bind_processors(table, tuple(rows[0]), dialect)
+        values += [row[name] if process is None else process(row[name])
+                   for row in rows for name, process in processors]
+    connection.exec_driver_sql(_together_sql(shape, dialect), tuple(values))
+
+
+@functools.lru_cache(maxsize=64)
+def _together_sql(shape: tuple, dialect) -> str:
+    """WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...: each part the INSERT of its
+    rows as _plain_insert writes it, with as many VALUES as rows."""
+    inserts = []
+    for table, columns, count in shape:
+        sql = _plain_insert(table, columns, dialect, False)
+        marks = sql[sql.index(" VALUES ") + len(" VALUES "):]
+        inserts.append(sql + ", " * (count > 1) + ", ".join([marks] * (count - 1)))
+    *first, last = inserts
+    return "WITH " + ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(first)) + " " + last
+
+
 def _insert_plainly(connection, table, rows: list[dict], *, returning_id: bool = False) -> list[int]:
     """Rows of the same columns in one INSERT (executemany for several), its SQL written once
     per table and columns and sent as it is: compiling a Core INSERT cost twice the INSERT

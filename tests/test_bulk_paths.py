@@ -356,3 +356,42 @@ def test_rows_loaded_together_are_as_the_orm_loads_them(world):
             assert db.session.get(Fund, 999_999) is None
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_rows_of_several_tables_are_written_together_with_their_ids_given(world):
+    """new_ids gives ids above every row's, ascending, each once; insert_together writes rows
+    that refer to each other (a journal transaction, its salt) by those ids, on PostgreSQL in
+    one statement. A row whose parent is missing fails the whole statement with SQLAlchemy's
+    IntegrityError (what the API answers as a conflict) and leaves nothing written."""
+    from sqlalchemy.exc import IntegrityError
+
+    from ledger.database import insert_together, new_ids
+    from ledger.journal.models import LeafSalt
+    from ledger.types import utcnow
+
+    def transaction(txn_id: int, seq: int) -> dict:
+        return {"id": txn_id, "seq": seq, "kind": "contribution", "recorded_at": utcnow(),
+                "recorded_by_id": _recorder().id, "reverses_id": None, "reason": None,
+                "public_json": "{}", "sha256": "0" * 64}
+
+    highest = db.session.scalar(select(func.max(JournalTransaction.id))) or 0
+    last_seq = db.session.scalar(select(func.max(JournalTransaction.seq))) or 0
+    highest_contribution = db.session.scalar(select(func.max(Contribution.id))) or 0
+    txn_ids, [contribution_id] = new_ids((JournalTransaction.__table__, 3), (Contribution.__table__, 1))
+    assert txn_ids == sorted(txn_ids) and min(txn_ids) > highest and len(set(txn_ids)) == 3
+    assert contribution_id > highest_contribution
+    insert_together([
+        (JournalTransaction.__table__, [transaction(txn_id, last_seq + 1 + i) for i, txn_id in enumerate(txn_ids)]),
+        (LeafSalt.__table__, [{"txn_id": txn_id, "salt": f"{txn_id:032x}"} for txn_id in txn_ids])])
+    written = dict(db.session.execute(select(LeafSalt.txn_id, LeafSalt.salt)
+                                      .where(LeafSalt.txn_id.in_(txn_ids))).all())
+    assert written == {txn_id: f"{txn_id:032x}" for txn_id in txn_ids}
+    db.session.rollback()
+
+    [[txn_id]] = new_ids((JournalTransaction.__table__, 1))
+    with pytest.raises(IntegrityError):
+        insert_together([(JournalTransaction.__table__, [transaction(txn_id, last_seq + 1)]),
+                          (LeafSalt.__table__, [{"txn_id": txn_id + 1000, "salt": "ab" * 16}])])
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(JournalTransaction)
+                             .where(JournalTransaction.id == txn_id)) == 0

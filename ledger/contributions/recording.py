@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import insert
 
 from ..auth.models import User
-from ..database import execute_plainly, insert_rows
+from ..database import execute_plainly, insert_together, new_ids
 from ..extensions import db
 from ..journal.models import Holding, JournalTransaction, LeafSalt, Posting
 from ..journal.service import reserve_seqs, sealed_leaf
@@ -142,16 +142,18 @@ def _write(user: User, chunk: list[NewContribution]) -> list[int]:
                      "reverses_id": None, "reason": None, "public_json": public_json, "sha256": sha256})
         salts.append(salt)
         legs.append((fund_leg, gift_leg))
-    txn_ids = insert_rows(JournalTransaction.__table__, txns, returning_ids=True)
-
-    ids = insert_rows(Contribution.__table__, [
-        {"campaign_id": c.campaign.id, "fund_id": c.fund.id, "donor_id": c.donor_id, "pledge_id": c.pledge_id,
-         "kind": c.kind, "method": c.method, "commodity": c.commodity, "units": c.units,
+    # Ids first, so that all seven kinds of row go to the database together.
+    txn_ids, ids = new_ids((JournalTransaction.__table__, len(chunk)), (Contribution.__table__, len(chunk)))
+    for txn, txn_id in zip(txns, txn_ids, strict=True):
+        txn["id"] = txn_id
+    contributions = [
+        {"id": contribution_id, "campaign_id": c.campaign.id, "fund_id": c.fund.id, "donor_id": c.donor_id,
+         "pledge_id": c.pledge_id, "kind": c.kind, "method": c.method, "commodity": c.commodity, "units": c.units,
          "unit_price_vnd": c.unit_price_vnd, "value_vnd": c.value_vnd, "received_on": c.received_on,
          "bank_reference": c.bank_reference, "memo": c.memo, "earmark_area_code": c.earmark_area_code,
          "earmark_household_id": c.earmark_household_id, "receipt_number": c.receipt_number, "txn_id": txn_id,
          "created_by_id": user.id, "created_at": recorded_at}
-        for c, txn_id in zip(chunk, txn_ids, strict=True)], returning_ids=True)
+        for c, txn_id, contribution_id in zip(chunk, txn_ids, ids, strict=True)]
 
     postings, holdings, receipts, entries = [], [], [], []
     for c, contribution_id, txn_id, seq, (fund_leg, gift_leg) in zip(chunk, ids, txn_ids, seqs, legs, strict=True):
@@ -169,10 +171,13 @@ def _write(user: User, chunk: list[NewContribution]) -> list[int]:
                          "payload_json": message.decode("utf-8"), "signature": c.receipt.signature,
                          "issued_at": recorded_at})
         entries.append(statement_row(c, name))
-    insert_rows(LeafSalt.__table__, [{"txn_id": txn_id, "salt": salt}
-                                     for txn_id, salt in zip(txn_ids, salts, strict=True) if salt])
-    insert_rows(Posting.__table__, postings)
-    insert_rows(Holding.__table__, holdings)
-    insert_rows(Receipt.__table__, receipts)
-    insert_rows(StatementEntry.__table__, entries)
+    insert_together([
+        (JournalTransaction.__table__, txns),
+        (Contribution.__table__, contributions),
+        (LeafSalt.__table__, [{"txn_id": txn_id, "salt": salt} for txn_id, salt in zip(txn_ids, salts, strict=True)
+                              if salt]),
+        (Posting.__table__, postings),
+        (Holding.__table__, holdings),
+        (Receipt.__table__, receipts),
+        (StatementEntry.__table__, entries)])
     return ids
