@@ -346,8 +346,7 @@ def insert_rows(table, rows: list[dict], *, returning_ids: bool = False) -> list
         # is ever deleted, so the ids are those after the largest: given here, and every
         # row goes in one executemany (a writer without the lock would fail on the key,
         # never write a wrong id).
-        first = connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) + 1
-        ids = list(range(first, first + len(rows)))
+        [ids] = new_ids((table, len(rows)))
         _insert_plainly(connection, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)])
         return ids
     if dialect.name != "postgresql" or len(rows) < COPY_FROM:
