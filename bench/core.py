@@ -168,11 +168,18 @@ def bench_bare(app, n: int) -> float:
 
 def statements_per_contribution(app, w: dict) -> int:
     """How many SQL statements one API contribution sends (counted on the engine, not
-    assumed), its transactions' COMMITs and ROLLBACKs included."""
+    assumed), its transactions' COMMITs and ROLLBACKs included. The request counted is the
+    second: the first also reads what a process looks up once (a sequence's name, say),
+    which the benchmark's n requests do not pay again."""
     from ledger.extensions import db
 
     with app.app_context():
         engine = db.engine
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {w['token']}"}
+    resp = client.post("/api/v1/contributions", json=contribution(w, True),
+                       headers={**headers, "Idempotency-Key": "bench-warm-up"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
     sent = 0
 
     def count(*_args) -> None:
@@ -183,8 +190,8 @@ def statements_per_contribution(app, w: dict) -> int:
     for name in events:
         sa.event.listen(engine, name, count)
     try:
-        resp = app.test_client().post("/api/v1/contributions", json=contribution(w, True), headers={
-            "Authorization": f"Bearer {w['token']}", "Idempotency-Key": "bench-counted"})
+        resp = client.post("/api/v1/contributions", json=contribution(w, True),
+                           headers={**headers, "Idempotency-Key": "bench-counted"})
         assert resp.status_code == 201, resp.get_data(as_text=True)
     finally:
         for name in events:
